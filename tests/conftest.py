@@ -1,0 +1,69 @@
+"""Shared fixtures: throwaway knowledge bases written from dicts."""
+
+from __future__ import annotations
+
+import os
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from kb.collection import KnowledgeBase
+from kb.settings import Settings
+
+REPO = Path(__file__).resolve().parent.parent
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+MINIMAL_CONFIG: dict[str, Any] = {
+    "site_name": "Test Help",
+    "docs_dir": "articles",
+    "theme": {"name": "material", "custom_dir": str(REPO / "theme")},
+    "plugins": [{"kb": {"languages": ["en", "nl", "sv"], "default_lang": "en"}}],
+}
+
+
+def article(meta: dict[str, Any] | None = None, body: str = "Some text.\n") -> str:
+    """Return an article file's text from front-matter values and a body."""
+    meta = meta or {}
+    head = yaml.safe_dump(meta, allow_unicode=True, sort_keys=False) if meta else ""
+    return f"---\n{head}---\n{textwrap.dedent(body)}"
+
+
+MakeKB = Callable[..., Path]
+
+
+@pytest.fixture
+def make_kb(tmp_path: Path) -> MakeKB:
+    """Write a KB: {rel path: text or (meta, body) or meta dict}; returns the mkdocs.yml path."""
+
+    def make(files: dict[str, Any], kb_options: dict[str, Any] | None = None, **config: Any) -> Path:
+        root = tmp_path / "kb"
+        docs = root / "articles"
+        docs.mkdir(parents=True, exist_ok=True)
+        for rel, content in files.items():
+            path = docs / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if isinstance(content, bytes):
+                path.write_bytes(content)
+            elif isinstance(content, str):
+                path.write_text(content, encoding="utf-8")
+            elif isinstance(content, tuple):
+                path.write_text(article(*content), encoding="utf-8")
+            else:
+                path.write_text(article(content), encoding="utf-8")
+        cfg = {**MINIMAL_CONFIG, **config}
+        if kb_options is not None:
+            cfg["plugins"] = [{"kb": {**MINIMAL_CONFIG["plugins"][0]["kb"], **kb_options}}]
+        (root / "mkdocs.yml").write_text(yaml.safe_dump(cfg, sort_keys=False), encoding="utf-8")
+        return root / "mkdocs.yml"
+
+    return make
+
+
+def load(config: Path) -> KnowledgeBase:
+    """Scan the KB at `config` without raising."""
+    return KnowledgeBase.scan(Settings.load(config))
