@@ -170,6 +170,8 @@ def read_article(
             )
         )
         return None, problems
+    if any(fld == "front matter" for _, fld, _ in fm.problems):
+        return None, problems
     meta, field_problems = validate_meta(fm, rel, settings, ctx)
     problems += [ArticleError(shown, line, fld, msg, sev) for line, fld, msg, sev in field_problems]
     if "title" not in meta:

@@ -177,7 +177,9 @@ FIELD_BY_NAME = {f.name: f for f in FIELDS}
 
 def did_you_mean(value: str, options: Sequence[str]) -> str:
     """Return ` (did you mean 'x'?)` for a near miss among `options`, else an empty string."""
-    match = difflib.get_close_matches(value.lower(), [o.lower() for o in options], n=1, cutoff=0.6)
+    if len(value) <= 3:  # short codes: only suggest one with the same first letter
+        options = [o for o in options if o[:1].lower() == value[:1].lower()]
+    match = difflib.get_close_matches(value.lower(), [o.lower() for o in options], n=1, cutoff=0.5)
     if not match:
         return ""
     original = next(o for o in options if o.lower() == match[0])
