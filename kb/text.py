@@ -67,14 +67,14 @@ def inline_text(line: str) -> str:
     line = re.sub(r"^\s*>+\s?", "", line)
     line = LINK.sub(lambda m: m.group(2), line)
     line = INLINE_CODE.sub(lambda m: m.group(1), line)
-    line = TAG.sub(" ", line)
+    line = TAG.sub("", line)
     line = ATTR_LIST.sub("", line)
     for _ in range(2):
         line = EMPHASIS.sub(lambda m: m.group(2), line)
     if set(line.strip()) <= set("|-: "):
         return ""
     line = line.replace("|", " ")
-    return html.unescape(line).strip()
+    return re.sub(r"\s+", " ", html.unescape(line)).strip()
 
 
 def sections(body: str, first_line: int = 1) -> list[Section]:
