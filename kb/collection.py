@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
+import multiprocessing as mp
+import os
 import posixpath
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -71,9 +75,8 @@ class KnowledgeBase:
                 ArticleError(display_path(settings.docs_dir), 1, "docs_dir", "no such folder")
             )
             return kb
-        for path in iter_markdown(settings.docs_dir):
+        for article, problems in read_all(list(iter_markdown(settings.docs_dir)), settings, ctx):
             kb.files_checked += 1
-            article, problems = read_article(path, settings, ctx)
             for problem in problems:
                 (kb.errors if problem.is_error else kb.warnings).append(problem)
             if article is not None:
@@ -115,7 +118,7 @@ class KnowledgeBase:
 
     def display(self, article: Article) -> str:
         """The article's path as shown in messages."""
-        return display_path(self.path_of(article))
+        return f"{_shown_root(self.settings.docs_dir)}/{article.rel_path}"
 
     def __iter__(self) -> Iterator[Article]:
         return iter(self.articles)
@@ -124,14 +127,44 @@ class KnowledgeBase:
         return len(self.articles)
 
 
+PARALLEL_MIN_FILES = 2000
+
+
+def read_all(
+    paths: list[Path], settings: Settings, ctx: Context
+) -> Iterator[tuple[Article | None, list[ArticleError]]]:
+    """Read and validate files in order; large KBs are parsed on every core."""
+    workers = min(os.cpu_count() or 1, 8)
+    if len(paths) < PARALLEL_MIN_FILES or workers < 2 or "fork" not in mp.get_all_start_methods():
+        for path in paths:
+            yield read_article(path, settings, ctx)
+        return
+    chunk = max(100, len(paths) // (workers * 4))
+    with ProcessPoolExecutor(workers, mp_context=mp.get_context("fork")) as pool:
+        yield from pool.map(
+            _read_for_pool, paths, [settings] * len(paths), [ctx] * len(paths), chunksize=chunk
+        )
+
+
+def _read_for_pool(
+    path: Path, settings: Settings, ctx: Context
+) -> tuple[Article | None, list[ArticleError]]:
+    return read_article(path, settings, ctx)
+
+
 def iter_markdown(root: Path) -> Iterator[Path]:
     """Yield every Markdown file below `root` in a stable order, skipping hidden and build folders."""
-    for path in sorted(root.rglob("*.md")):
-        parts = path.relative_to(root).parts
-        if any(p in SKIP_DIRS or p.startswith(".") for p in parts[:-1]):
-            continue
-        if path.is_file():
-            yield path
+    found = []
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = [d for d in dirs if d not in SKIP_DIRS and not d.startswith(".")]
+        found += [os.path.join(folder, f) for f in files if f.endswith(".md")]
+    for name in sorted(found):
+        yield Path(name)
+
+
+@functools.lru_cache(maxsize=64)
+def _shown_root(docs_dir: Path) -> str:
+    return display_path(docs_dir)
 
 
 def default_id(rel_path: str) -> str:
@@ -152,8 +185,8 @@ def read_article(
 ) -> tuple[Article | None, list[ArticleError]]:
     """Read and validate one file; return the article (None when unusable) and its problems."""
     ctx = ctx or settings.context()
-    shown = display_path(path)
     rel = path.relative_to(settings.docs_dir).as_posix()
+    shown = f"{_shown_root(settings.docs_dir)}/{rel}"
     try:
         text = read_text(path, settings.max_article_kb * 1024)
     except FileProblem as exc:

@@ -121,6 +121,14 @@ def plain_text(body: str) -> str:
 
 def links(body: str, first_line: int = 1) -> list[tuple[int, str]]:
     """Return (file line, target) of each Markdown link outside code blocks."""
+    if "](" not in body:
+        return []
+    if "```" not in body and "~~~" not in body and "`" not in body:
+        return [
+            (first_line + body.count("\n", 0, m.start()), m.group(3))
+            for m in LINK.finditer(body)
+            if not m.group(1)
+        ]
     found = []
     for i, line, lang in _lines(body):
         if lang is not None:
