@@ -63,6 +63,7 @@ class Settings:
     defaults: dict[str, Any] = field(default_factory=dict)
     categories: dict[str, Category] = field(default_factory=dict)
     featured: tuple[str, ...] = ()
+    popular: tuple[str, ...] = ()
     support: dict[str, str] = field(default_factory=dict)
     feedback_url: str = ""
     internal_site_dir: Path = field(default_factory=lambda: Path.cwd() / "site-internal")
@@ -187,6 +188,7 @@ KNOWN_OPTIONS = (
     "defaults",
     "categories",
     "featured",
+    "popular",
     "support",
     "model_languages",
     "max_article_kb",
@@ -221,6 +223,7 @@ def _apply_options(s: Settings, options: dict[str, Any], where: str) -> None:
         _str_list(options.get("model_languages", ["en"]), where, "model_languages")
     )
     s.featured = tuple(_str_list(options.get("featured", []), where, "featured"))
+    s.popular = tuple(_str_list(options.get("popular", []), where, "popular"))
     s.max_article_kb = int(options.get("max_article_kb", s.max_article_kb))
     support = options.get("support", {}) or {}
     if not isinstance(support, dict):

@@ -1,0 +1,264 @@
+"""The `kb` MkDocs plugin and the site build: the only module that imports mkdocs."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import importlib
+import importlib.util
+import json
+import logging
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from mkdocs.config import config_options as c
+from mkdocs.config import load_config
+from mkdocs.config.base import Config
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.exceptions import Abort, MkDocsException, PluginError
+from mkdocs.plugins import BasePlugin
+from mkdocs.structure.files import File, Files
+from mkdocs.structure.pages import Page
+
+from kb import site_search
+from kb.collection import KnowledgeBase
+from kb.errors import KBError, UsageError, ValidationFailed
+from kb.settings import KNOWN_OPTIONS, Settings
+from kb.site import SiteModel, sop_html
+
+log = logging.getLogger("mkdocs.plugins.kb")
+AUDIENCE_ENV = "KB_AUDIENCE"  # "internal" builds the agents' site with plain `mkdocs build/serve`
+THEME_DIR = Path(__file__).resolve().parent.parent / "theme"
+
+
+class _Any(c.BaseConfigOption[Any]):
+    """Accept any value: kb.settings validates the kb options and names the file in its errors."""
+
+    def run_validation(self, value: object) -> Any:
+        return value
+
+
+class KBPluginConfig(Config):
+    """Options of the kb plugin: the kb settings plus build switches."""
+
+    internal = c.Type(bool, default=False)
+    pagefind = c.Type(bool, default=True)
+
+
+for _name in KNOWN_OPTIONS:
+    setattr(KBPluginConfig, _name, c.Optional(_Any()))
+    KBPluginConfig._schema = (*KBPluginConfig._schema, (_name, getattr(KBPluginConfig, _name)))
+
+
+class KBPlugin(BasePlugin[KBPluginConfig]):
+    """Loads and validates the KB once per build, filters by audience and feeds the theme."""
+
+    supports_multiple_instances = False
+
+    def __init__(self) -> None:
+        self.settings: Settings | None = None
+        self.kb: KnowledgeBase | None = None
+        self.model: SiteModel | None = None
+        self.failure: KBError | None = None
+        self.changed: bool = True
+
+    @property
+    def internal(self) -> bool:
+        """True when building the agents' site."""
+        return bool(self.config.internal) or os.environ.get(AUDIENCE_ENV) == "internal"
+
+    def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
+        """Read the kb settings; quiet MkDocs' note about pages left out of the bounded nav."""
+        options = {k: v for k, v in self.config.items() if k in KNOWN_OPTIONS and v is not None}
+        config_file = Path(config.config_file_path or "mkdocs.yml")
+        try:
+            self.settings = Settings.from_config(dict(config), config_file, options)
+        except KBError as exc:
+            self.failure = exc
+            raise PluginError(str(exc)) from exc
+        self.settings.site_dir = Path(config.site_dir)
+        config.validation.nav.omitted_files = logging.DEBUG
+        config.validation.nav.absolute_links = logging.DEBUG
+        return config
+
+    def on_files(self, files: Files, config: MkDocsConfig) -> Files:
+        """Load the KB, drop every article this build must not show, add generated pages."""
+        assert self.settings is not None
+        try:
+            self.kb = KnowledgeBase.load(self.settings)
+        except KBError as exc:
+            self.failure = exc
+            raise PluginError(str(exc)) from exc
+        model = self.model = SiteModel(self.kb, internal=self.internal)
+        for file in list(files):
+            if file.is_documentation_page() and model.excludes(file.src_uri):
+                files.remove(file)
+        for uri, page in model.pages.items():
+            if files.get_file_from_path(uri) is None:
+                files.append(File.generated(config, uri, content=page.markdown()))
+        config.nav = model.nav()
+        self._check_previous_build(config)
+        return files
+
+    def _check_previous_build(self, config: MkDocsConfig) -> None:
+        """On a dirty build, clear the output when more than article bodies changed."""
+        assert self.model is not None
+        stamp = Path(config.site_dir) / STAMP
+        self.changed = not stamp.is_file() or stamp.read_text() != self._stamp()
+        if self.changed and stamp.exists():
+            for child in Path(config.site_dir).iterdir():
+                shutil.rmtree(child) if child.is_dir() else child.unlink()
+
+    def _stamp(self) -> str:
+        assert self.model is not None and self.settings is not None
+        digest = hashlib.sha256(self.model.structure_hash().encode())
+        for path in sorted(THEME_DIR.rglob("*")):
+            if path.is_file():
+                digest.update(path.as_posix().encode() + path.read_bytes())
+        if self.settings.config_file:
+            digest.update(self.settings.config_file.read_bytes())
+        return digest.hexdigest()
+
+    def on_page_content(self, html: str, page: Page, config: MkDocsConfig, files: Files) -> str:
+        """Give SOP sections their own blocks (purpose and definitions stand out, steps numbered)."""
+        assert self.model is not None
+        article = self.model.by_path.get(page.file.src_uri)
+        if article is not None and article.type == "sop":
+            return sop_html(html)
+        return html
+
+    def on_page_context(
+        self, context: dict[str, Any], page: Page, config: MkDocsConfig, nav: Any
+    ) -> dict[str, Any]:
+        """Hand the theme the page's kb context: article metadata, breadcrumbs, languages..."""
+        assert self.model is not None
+        context["kb"] = self.model.page_context(page.file.src_uri)
+        return context
+
+    def on_post_build(self, config: MkDocsConfig) -> None:
+        """Write the browser search index and the kb search index; stamp the output."""
+        assert self.model is not None and self.kb is not None
+        site_dir = Path(config.site_dir)
+        if self.config.pagefind:
+            site_search.build_pagefind(site_dir)
+        write_redirects(self.model, site_dir)
+        build_search_index(self.kb)
+        (site_dir / STAMP).write_text(self._stamp())
+
+
+STAMP = ".kb-build"
+
+
+def write_redirects(model: SiteModel, site_dir: Path) -> None:
+    """Send /en/ (the default language's folder) to the site root, where its home lives."""
+    target = site_dir / model.settings.default_lang / "index.html"
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(
+            '<!doctype html><meta charset="utf-8"><meta http-equiv="refresh" content="0; url=../">'
+            '<link rel="canonical" href="../"><title>Redirecting</title>',
+            encoding="utf-8",
+        )
+
+
+def build_search_index(kb: KnowledgeBase) -> None:
+    """Call kb.search.build_index(kb) when that module exists (it is optional)."""
+    if importlib.util.find_spec("kb.search") is None:
+        return
+    module = importlib.import_module("kb.search")
+    if hasattr(module, "build_index"):
+        module.build_index(kb)
+
+
+# -- the kb commands' entry points ----------------------------------------------------------------
+def _load(settings: Settings, site_dir: Path, internal: bool) -> MkDocsConfig:
+    if settings.config_file is None:
+        raise UsageError("kb build needs a mkdocs.yml with the kb plugin (give --config PATH)")
+    config = load_config(config_file=str(settings.config_file), site_dir=str(site_dir))
+    plugin = config.plugins.get("kb")
+    if not isinstance(plugin, KBPlugin):
+        raise UsageError(f"{settings.config_file}: add the kb plugin under 'plugins:'")
+    plugin.config.internal = internal
+    return config
+
+
+@contextlib.contextmanager
+def _mkdocs_errors(config: MkDocsConfig) -> Iterator[None]:
+    plugin = config.plugins["kb"]
+    try:
+        yield
+    except (Abort, MkDocsException) as exc:
+        if isinstance(plugin, KBPlugin) and plugin.failure is not None:
+            raise plugin.failure from None
+        raise KBError(f"the site build failed: {exc}") from None
+
+
+class _DropDirtyWarning(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "'dirty' build" not in record.getMessage()
+
+
+def build_site(settings: Settings, internal: bool = False, full: bool = False) -> Path:
+    """Build the public (or internal) site beside its target, then swap it in; return the target."""
+    from mkdocs.commands.build import build
+
+    target = settings.internal_site_dir if internal else settings.site_dir
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.new-", dir=target.parent))
+    try:
+        dirty = not full and (target / STAMP).is_file()
+        if dirty:
+            shutil.copytree(target, tmp, dirs_exist_ok=True)
+        config = _load(settings, tmp, internal)
+        quiet = _DropDirtyWarning()
+        logging.getLogger("mkdocs.commands.build").addFilter(quiet)
+        try:
+            with _mkdocs_errors(config):
+                build(config, dirty=dirty)
+        finally:
+            logging.getLogger("mkdocs.commands.build").removeFilter(quiet)
+        _swap(tmp, target)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return target
+
+
+def _swap(new: Path, target: Path) -> None:
+    """Replace `target` by `new` with two renames; the old site is deleted afterwards."""
+    if not target.exists():
+        new.rename(target)
+        return
+    old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
+    old.rmdir()
+    target.rename(old)
+    try:
+        new.rename(target)
+    except OSError:
+        old.rename(target)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def serve(settings: Settings, host: str, port: int, internal: bool = False) -> None:
+    """Preview the site with live reload (the agents' site with internal=True)."""
+    from mkdocs.commands.serve import serve as mkdocs_serve
+
+    if settings.config_file is None:
+        raise UsageError("kb serve needs a mkdocs.yml with the kb plugin (give --config PATH)")
+    if internal:
+        os.environ[AUDIENCE_ENV] = "internal"
+    try:
+        mkdocs_serve(
+            config_file=str(settings.config_file), dev_addr=f"{host}:{port}", livereload=True
+        )
+    except (Abort, MkDocsException) as exc:
+        raise KBError(f"the preview failed: {exc}") from None
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
