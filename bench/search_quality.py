@@ -1,0 +1,68 @@
+"""Search quality on the evaluation sets: Recall@1/5/10 and MRR@10 per set (keyword search only).
+
+Usage: python bench/search_quality.py [--data ../shared/evaldata] [--sets swefaq,doc2dial,stackfaq]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from kb.evaldata import load_jsonl_kb, load_queries
+from kb.search import index_in_memory
+
+DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "evaldata"
+BASELINE = {"swefaq": 0.55, "doc2dial": 0.60, "stackfaq": 0.80}
+
+
+def evaluate(folder: Path) -> dict[str, float]:
+    """Index one set in memory, run its queries and return the metrics."""
+    kb = load_jsonl_kb(folder / "articles.jsonl")
+    queries = load_queries(folder / "queries.jsonl")
+    with index_in_memory(kb.articles, kb.settings) as searcher:
+        r1 = r5 = r10 = mrr = 0.0
+        started = time.perf_counter()
+        for q in queries:
+            ids = searcher.search(q.text, lang=q.lang, limit=10).ids()
+            ranks = [ids.index(g) + 1 for g in q.gold if g in ids]
+            best = min(ranks) if ranks else None
+            r1 += best is not None and best <= 1
+            r5 += best is not None and best <= 5
+            r10 += best is not None
+            mrr += 1 / best if best else 0.0
+        elapsed = time.perf_counter() - started
+    n = len(queries) or 1
+    return {
+        "articles": len(kb.articles),
+        "queries": len(queries),
+        "R@1": r1 / n,
+        "R@5": r5 / n,
+        "R@10": r10 / n,
+        "MRR@10": mrr / n,
+        "ms/query": 1000 * elapsed / n,
+    }
+
+
+def main() -> int:
+    """Print a Markdown table of the metrics per set."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--sets", default="swefaq,doc2dial,stackfaq")
+    args = parser.parse_args()
+    print("| set | articles | queries | R@1 | R@5 | R@10 | MRR@10 | baseline MRR@10 | ms/query |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    for name in args.sets.split(","):
+        m = evaluate(args.data / name)
+        print(
+            f"| {name} | {m['articles']} | {m['queries']} | {m['R@1']:.2f} | {m['R@5']:.2f} | "
+            f"{m['R@10']:.2f} | {m['MRR@10']:.3f} | {BASELINE.get(name, float('nan')):.2f} | "
+            f"{m['ms/query']:.1f} |"
+        )
+        sys.stdout.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,428 @@
+"""Searching the Whoosh indexes: BM25F, AND with an OR fallback, synonyms, typos, snippets."""
+
+from __future__ import annotations
+
+import dataclasses
+import html
+import json
+import logging
+import re
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from kb.analysis import WORD, Analyzer, Phrase, Synonyms, load_synonyms
+from kb.errors import KBError, UsageError, display_path
+from kb.search_index import (
+    AUDIENCES,
+    IndexReport,
+    build_index,
+    current_generation,
+    read_manifest,
+)
+
+if TYPE_CHECKING:
+    from kb.article import Article
+    from kb.settings import Settings
+
+__all__ = [
+    "Hit",
+    "IndexReport",
+    "SearchResults",
+    "Searcher",
+    "build_index",
+    "index_in_memory",
+    "open_searcher",
+]
+log = logging.getLogger(__name__)
+
+FIELD_BOOSTS = {
+    "title": 3.0,
+    "summary": 1.5,
+    "headings": 1.5,
+    "tags": 2.0,
+    "products": 1.5,
+    "body": 1.0,
+}
+AND_MAX = 6  # queries with more concepts than this skip the AND pass (ticket texts)
+TYPO_MIN = 5  # shortest word that gets typo tolerance
+TYPO_WEIGHT = 0.7
+SPLIT_WEIGHT = 0.9
+SNIPPET_CHARS = 220
+SENTENCE = re.compile(r"[^.!?\n]+[.!?]?")
+
+
+@dataclass
+class Hit:
+    """One search result."""
+
+    id: str
+    title: str
+    lang: str
+    url: str
+    score: float
+    snippet: str  # HTML: escaped text with the matched words in <mark>...</mark>
+    matched_terms: list[str]
+    category: str | None
+    summary: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the hit as a JSON-ready dict."""
+        return dataclasses.asdict(self)
+
+
+@dataclass
+class SearchResults:
+    """The hits of one query, best first."""
+
+    query: str
+    hits: list[Hit] = field(default_factory=list)
+    did_you_mean: str | None = None
+    used_fallback: bool = False  # True when the AND of all words found nothing and OR was used
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the results as a JSON-ready dict."""
+        return dataclasses.asdict(self)
+
+    def ids(self) -> list[str]:
+        """Ids of the hits, best first."""
+        return [h.id for h in self.hits]
+
+
+@dataclass
+class Concept:
+    """One meaning in a query: the words the user typed and the term phrases that express it."""
+
+    label: str
+    alternatives: list[tuple[Phrase, float, str]]  # (terms, weight, kind: word/split/synonym/typo)
+
+
+class _Part:
+    """One open index (an audience and a language) with its analyzer and vocabulary."""
+
+    def __init__(self, path: Path, vocab_file: Path, lang: str, synonyms: Synonyms | None) -> None:
+        from whoosh import index
+        from whoosh.spelling import ListCorrector
+
+        self.lang = lang
+        self.searcher = index.open_dir(path).searcher()
+        saved = json.loads(vocab_file.read_text(encoding="utf-8")) if vocab_file.is_file() else {}
+        self.analyzer = Analyzer(lang, set(saved.get("stems", ())))
+        self.words: list[str] = saved.get("words", [])
+        self.corrector = ListCorrector(self.words)
+        self.synonyms = synonyms or Synonyms()
+        self._df: dict[str, int] = {}
+
+    def df(self, term: str) -> int:
+        """Number of documents with `term` in any text field."""
+        n = self._df.get(term)
+        if n is None:
+            n = sum(self.searcher.doc_frequency(f, term) for f in FIELD_BOOSTS)
+            self._df[term] = n
+        return n
+
+    def knows(self, word: str) -> bool:
+        """True when the index holds the term of `word`."""
+        terms = self.analyzer.word_terms(word)
+        return bool(terms) and self.df(terms[0]) > 0
+
+    def corrections(self, word: str) -> list[str]:
+        """Known words close to `word`, most likely first (edit distance 1, or 2 for long words)."""
+        maxdist = 1 if len(word) < 8 else 2
+        found = []
+        for neg_dist, sug in self.corrector._suggestions(word, maxdist, 1):
+            term = self.analyzer.norm(sug)
+            if self.df(term):
+                found.append((-neg_dist, -self.df(term), sug))
+        return [s for _, _, s in sorted(found)[:3]]
+
+    def close(self) -> None:
+        """Release the index files."""
+        self.searcher.close()
+
+
+class Searcher:
+    """Searches the live index generation; reuse one for many queries, call refresh() after builds."""
+
+    def __init__(self, settings: Settings, root: Path | None = None, keep: Any = None) -> None:
+        self.settings = settings
+        self.root = root or settings.index_dir
+        self._keep = keep  # a TemporaryDirectory of an in-memory index, removed on close
+        self._parts: dict[str, _Part] = {}
+        self._synonyms: dict[str, Synonyms] | None = None
+        self.generation = self._current()
+        self.manifest = read_manifest(self.generation)
+
+    def _current(self) -> Path:
+        gen = current_generation(self.root)
+        if gen is None:
+            raise KBError(f"no search index in {display_path(self.root)}; run kb index")
+        return gen
+
+    def refresh(self) -> None:
+        """Pick up a rebuilt index when the live generation changed."""
+        gen = self._current()
+        if gen != self.generation:
+            self._close_parts()
+            self.generation, self.manifest = gen, read_manifest(gen)
+
+    def close(self) -> None:
+        """Close the index files (and remove an in-memory index)."""
+        self._close_parts()
+        if self._keep is not None:
+            self._keep.cleanup()
+            self._keep = None
+
+    def __enter__(self) -> Searcher:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _close_parts(self) -> None:
+        for part in self._parts.values():
+            part.close()
+        self._parts = {}
+
+    def languages(self) -> list[str]:
+        """Languages the index knows."""
+        return list(self.manifest.get("languages", []))
+
+    def synonyms(self) -> dict[str, Synonyms]:
+        """The synonyms of each language, read once from settings.synonyms_file."""
+        if self._synonyms is None:
+            path = self.settings.synonyms_file
+            analyzers = {lang: Analyzer(lang) for lang in self.languages()}
+            self._synonyms = load_synonyms(path, analyzers) if path.is_file() else {}
+        return self._synonyms
+
+    def _part(self, audience: str, lang: str) -> _Part | None:
+        name = f"{audience}/{lang}"
+        if name not in self._parts:
+            path = self.generation / audience / lang
+            if name not in self.manifest["indexes"] or not path.is_dir():
+                return None
+            vocab = self.generation / "vocab" / f"{audience}-{lang}.json"
+            self._parts[name] = _Part(path, vocab, lang, self.synonyms().get(lang))
+        return self._parts[name]
+
+    # -- querying ------------------------------------------------------------------------------
+    def search(
+        self,
+        query: str,
+        *,
+        lang: str | None = None,
+        limit: int = 10,
+        internal: bool = False,
+        category: str | None = None,
+        tag: str | None = None,
+        product: str | None = None,
+    ) -> SearchResults:
+        """Search public articles (or, with internal=True, everything published) for `query`."""
+        audience = AUDIENCES[1] if internal else AUDIENCES[0]
+        if lang is not None and lang not in self.languages():
+            raise UsageError(
+                f"unknown language '{lang}' (the index has: {', '.join(self.languages())})"
+            )
+        filters = _filters(category, tag, product)
+        results = SearchResults(query=query)
+        hits: list[Hit] = []
+        parts = [
+            p
+            for p in (self._part(audience, c) for c in ([lang] if lang else self.languages()))
+            if p
+        ]
+        # a word that one of the languages knows is no typo in the others
+        known = (
+            set()
+            if len(parts) < 2
+            else {w for p in parts for w in p.analyzer.words(query) if p.knows(w)}
+        )
+        fallbacks = []
+        for part in parts:
+            found = _search_part(part, query, limit, filters, known)
+            hits += found.hits
+            results.did_you_mean = results.did_you_mean or found.did_you_mean
+            if found.hits:
+                fallbacks.append(found.used_fallback)
+        results.used_fallback = bool(fallbacks) and all(fallbacks)
+        if not lang:
+            hits.sort(key=lambda h: -h.score)  # stable: keeps AND-before-OR within a language
+        results.hits = hits[:limit]
+        return results
+
+
+def _filters(category: str | None, tag: str | None, product: str | None) -> Any:
+    from whoosh import query as Q
+
+    terms = []
+    if category:
+        terms.append(Q.Term("category", category))
+    if tag:
+        terms.append(Q.Term("tag", tag.lower()))
+    if product:
+        terms.append(Q.Term("product", product.lower()))
+    return Q.And(terms) if terms else None
+
+
+def concepts(
+    part: _Part, query: str, known: set[str] | frozenset[str] = frozenset()
+) -> tuple[list[Concept], dict[str, str]]:
+    """Analyse a query into concepts; also return {typed word: correction} for unknown words."""
+    an = part.analyzer
+    words = [w for w in an.words(query) if not an.is_stopword(w)]
+    mains = [an.word_terms(w)[0] if an.word_terms(w) else "" for w in words]
+    out: list[Concept] = []
+    fixes: dict[str, str] = {}
+    i = 0
+    while i < len(words):
+        n, alts = part.synonyms.match(mains, i)
+        if n:
+            label = " ".join(words[i : i + n])
+            options = [(tuple(mains[i : i + n]), 1.0, "word")] + [(a, 1.0, "synonym") for a in alts]
+            out.append(Concept(label, options))
+            i += n
+            continue
+        word, terms = words[i], an.word_terms(words[i])
+        i += 1
+        if not terms:
+            continue
+        options = [((terms[0],), 1.0, "word")]
+        if len(terms) > 1:
+            options.append((tuple(terms[1:]), SPLIT_WEIGHT, "split"))
+        elif (
+            len(word) >= TYPO_MIN
+            and word not in known
+            and word.isalpha()
+            and not part.df(terms[0])
+            and len(fixes) < 4
+        ):
+            fixed = part.corrections(word)
+            if fixed:
+                fixes[word] = fixed[0]
+                options += [((an.norm(f),), TYPO_WEIGHT, "typo") for f in fixed]
+        if any(w == word for w in (c.label for c in out)):
+            continue  # a repeated word adds nothing
+        out.append(Concept(word, options))
+    return out, fixes
+
+
+def _concept_query(c: Concept) -> Any:
+    from whoosh import query as Q
+
+    parts = []
+    for terms, weight, kind in c.alternatives:
+        for fname, boost in FIELD_BOOSTS.items():
+            if len(terms) == 1:
+                parts.append(Q.Term(fname, terms[0], boost=boost * weight))
+            elif kind == "split":
+                parts.append(Q.And([Q.Term(fname, t) for t in terms], boost=boost * weight))
+            else:
+                parts.append(Q.Phrase(fname, list(terms), slop=2, boost=boost * weight))
+    return Q.Or(parts)
+
+
+def _search_part(
+    part: _Part, query: str, limit: int, filters: Any, known: set[str]
+) -> SearchResults:
+    from whoosh import query as Q
+
+    found = SearchResults(query=query)
+    cs, fixes = concepts(part, query, known)
+    if not cs:
+        return found
+    if fixes:
+        found.did_you_mean = _replace_words(query, fixes)
+    subqueries = [_concept_query(c) for c in cs]
+    seen: dict[int, Any] = {}
+    if len(cs) <= AND_MAX:
+        for hit in part.searcher.search(Q.And(subqueries), limit=limit, filter=filters, terms=True):
+            seen[hit.docnum] = hit
+    if len(seen) < limit:
+        found.used_fallback = not seen
+        or_query = Q.Or(subqueries)
+        for hit in part.searcher.search(or_query, limit=limit, filter=filters, terms=True):
+            seen.setdefault(hit.docnum, hit)
+    found.hits = [_hit(part, h, cs) for h in seen.values()]  # AND hits first, then OR hits
+    return found
+
+
+def _hit(part: _Part, whoosh_hit: Any, cs: list[Concept]) -> Hit:
+    data = whoosh_hit["display"]
+    matched = {
+        t.decode("utf-8") if isinstance(t, bytes) else t for _, t in whoosh_hit.matched_terms()
+    }
+    labels = [c.label for c in cs if any(set(terms) & matched for terms, _, _ in c.alternatives)]
+    return Hit(
+        id=whoosh_hit["id"],
+        title=data["title"],
+        lang=part.lang,
+        url=data["url"],
+        score=round(float(whoosh_hit.score), 4),
+        snippet=snippet(part.analyzer, data["text"] or data["summary"], matched),
+        matched_terms=labels,
+        category=data.get("category"),
+        summary=data["summary"],
+    )
+
+
+def _replace_words(query: str, fixes: dict[str, str]) -> str:
+    def sub(m: re.Match[str]) -> str:
+        return fixes.get(m.group(0).lower(), m.group(0))
+
+    return WORD.sub(sub, query)
+
+
+def snippet(an: Analyzer, text: str, matched: set[str], size: int = SNIPPET_CHARS) -> str:
+    """Return the best sentence of `text` as escaped HTML with matched words in <mark>."""
+    best, best_score = "", -1
+    for m in SENTENCE.finditer(text):
+        sentence = m.group(0).strip()
+        if not sentence:
+            continue
+        score = len(set(an.terms(sentence)) & matched)
+        if score > best_score:
+            best, best_score = sentence, score
+        if best_score >= len(matched) > 0:
+            break
+    return mark(an, best[: size * 2], matched, size)
+
+
+def mark(an: Analyzer, sentence: str, matched: set[str], size: int = SNIPPET_CHARS) -> str:
+    """Escape `sentence` and wrap its words whose terms were matched in <mark>."""
+    spans = [
+        (m.start(), m.end())
+        for m in WORD.finditer(sentence)
+        if set(an.word_terms(m.group(0).lower())) & matched
+    ]
+    start = max(0, spans[0][0] - size // 3) if spans and spans[0][0] > size // 2 else 0
+    end = min(len(sentence), start + size)
+    if start:
+        start = sentence.find(" ", start) + 1 or start
+    out, pos = [], start
+    for s, e in spans:
+        if s < start or e > end:
+            continue
+        out += [html.escape(sentence[pos:s]), "<mark>", html.escape(sentence[s:e]), "</mark>"]
+        pos = e
+    out.append(html.escape(sentence[pos:end]))
+    text = "".join(out)
+    return ("…" if start else "") + text + ("…" if end < len(sentence) else "")
+
+
+# -- entry points --------------------------------------------------------------------------------
+def open_searcher(settings: Settings) -> Searcher:
+    """Open the live index of `settings`; KBError when there is none yet."""
+    return Searcher(settings)
+
+
+def index_in_memory(articles: Iterable[Article], settings: Settings) -> Searcher:
+    """Index `articles` into a throwaway folder (never .kb/) and return a Searcher over it."""
+    from kb.collection import KnowledgeBase
+
+    tmp = tempfile.TemporaryDirectory(prefix="kb-index-")
+    local = dataclasses.replace(settings, kb_dir=Path(tmp.name), warnings=[])
+    build_index(KnowledgeBase(settings=local, articles=list(articles)), local)
+    return Searcher(local, keep=tmp)
