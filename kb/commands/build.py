@@ -1,0 +1,38 @@
+"""`kb build`: build the public help site (or, with --internal, the agents' site) atomically."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from kb.commands import add_config_argument, load_settings
+
+HELP = "Build the help site into site/ (or the agents' site into site-internal/ with --internal)."
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Declare the options of `kb build`."""
+    add_config_argument(parser)
+    parser.add_argument(
+        "--internal",
+        action="store_true",
+        help="build the agents' site: internal articles and SOPs included and marked",
+    )
+    parser.add_argument(
+        "--full",
+        action="store_true",
+        help="rebuild every page (default: re-render only edited articles when nothing else changed)",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Build the site; a failed build leaves the previous one untouched."""
+    from kb.mkdocs_plugin import build_site
+
+    settings = load_settings(args.config)
+    start = time.perf_counter()
+    target = build_site(settings, internal=args.internal, full=args.full)
+    kind = "agents' site" if args.internal else "help site"
+    print(f"kb build: {kind} written to {target} in {time.perf_counter() - start:.1f} s", file=sys.stderr)
+    return 0
