@@ -6,7 +6,6 @@ import contextlib
 import hashlib
 import importlib
 import importlib.util
-import json
 import logging
 import os
 import shutil
@@ -22,11 +21,13 @@ from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import Abort, MkDocsException, PluginError
 from mkdocs.plugins import BasePlugin
 from mkdocs.structure.files import File, Files
+from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
+from mkdocs.utils.templates import TemplateContext
 
 from kb import site_search
 from kb.collection import KnowledgeBase
-from kb.errors import KBError, UsageError, ValidationFailed
+from kb.errors import KBError, UsageError
 from kb.settings import KNOWN_OPTIONS, Settings
 from kb.site import SiteModel, sop_html
 
@@ -132,11 +133,11 @@ class KBPlugin(BasePlugin[KBPluginConfig]):
         return html
 
     def on_page_context(
-        self, context: dict[str, Any], page: Page, config: MkDocsConfig, nav: Any
-    ) -> dict[str, Any]:
+        self, context: TemplateContext, /, *, page: Page, config: MkDocsConfig, nav: Navigation
+    ) -> TemplateContext:
         """Hand the theme the page's kb context: article metadata, breadcrumbs, languages..."""
         assert self.model is not None
-        context["kb"] = self.model.page_context(page.file.src_uri)
+        context["kb"] = self.model.page_context(page.file.src_uri)  # type: ignore[typeddict-unknown-key]
         return context
 
     def on_post_build(self, config: MkDocsConfig) -> None:
@@ -258,7 +259,3 @@ def serve(settings: Settings, host: str, port: int, internal: bool = False) -> N
         )
     except (Abort, MkDocsException) as exc:
         raise KBError(f"the preview failed: {exc}") from None
-
-
-def _json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False)

@@ -34,5 +34,8 @@ def run(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     target = build_site(settings, internal=args.internal, full=args.full)
     kind = "agents' site" if args.internal else "help site"
-    print(f"kb build: {kind} written to {target} in {time.perf_counter() - start:.1f} s", file=sys.stderr)
+    print(
+        f"kb build: {kind} written to {target} in {time.perf_counter() - start:.1f} s",
+        file=sys.stderr,
+    )
     return 0

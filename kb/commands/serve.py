@@ -1,25 +1,119 @@
-"""`kb serve`: preview the help site with live reload while you write."""
+"""`kb serve`: the built help site plus the HTTP API; `--live` previews the site with live reload."""
 
 from __future__ import annotations
 
 import argparse
+import logging
+import sys
 
 from kb.commands import add_config_argument, load_settings
+from kb.errors import UsageError
 
-HELP = "Preview the help site at http://HOST:PORT/ with live reload."
+HELP = "Serve the built site and the HTTP API (search, suggest, webhooks, feedback)."
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Declare the options of `kb serve`."""
     add_config_argument(parser)
-    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=8000, help="port to listen on (default: 8000)")
-    parser.add_argument("--internal", action="store_true", help="preview the agents' site")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument("--port", type=int, default=8000, help="port to listen on")
+    parser.add_argument(
+        "--live",
+        action="store_true",
+        help="preview the site with live reload instead (mkdocs serve; no API)",
+    )
+    parser.add_argument(
+        "--internal", action="store_true", help="with --live: preview the agents' site"
+    )
+    parser.add_argument(
+        "--cors-origin",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="an origin allowed to call the API from a browser, e.g. https://help.example.com "
+        "(repeatable; default: the origin of site_url)",
+    )
+    parser.add_argument(
+        "--rate-limit",
+        default="10/s",
+        metavar="RATE",
+        help="requests per client to search, suggest and webhooks without a token "
+        "(e.g. 10/s, 600/min, off; default 10/s, bursts of 3 s worth)",
+    )
+    parser.add_argument(
+        "--feedback-rate",
+        default="60/min",
+        metavar="RATE",
+        help="feedback votes per client (default 60/min)",
+    )
+    parser.add_argument(
+        "--max-body", type=int, default=64, metavar="KB", help="largest request body (default 64)"
+    )
+    parser.add_argument(
+        "--no-model",
+        action="store_true",
+        help="suggest by keywords only (skip loading the embedding model)",
+    )
+    parser.add_argument(
+        "--proxy",
+        default="",
+        metavar="IPS",
+        help="trust X-Forwarded-For from these proxy addresses (comma-separated) for rate limits",
+    )
+
+
+def default_origins(site_url: str) -> list[str]:
+    """The origin of the site's URL, the one browser origin allowed by default."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(site_url)
+    return [f"{parts.scheme}://{parts.netloc}"] if parts.scheme and parts.netloc else []
 
 
 def run(args: argparse.Namespace) -> int:
     """Serve until interrupted."""
-    from kb.mkdocs_plugin import serve
+    settings = load_settings(args.config)
+    if args.live:
+        from kb.mkdocs_plugin import serve
 
-    serve(load_settings(args.config), args.host, args.port, internal=args.internal)
+        serve(settings, args.host, args.port, internal=args.internal)
+        return 0
+    if args.internal:
+        raise UsageError("--internal only applies to --live; the API takes a bearer token instead")
+    import uvicorn
+
+    from kb.ratelimit import parse_rate
+    from kb.server import ServerOptions, create_app
+
+    if args.max_body < 1:
+        raise UsageError("--max-body: must be at least 1 (KB)")
+    feedback = parse_rate(args.feedback_rate)
+    options = ServerOptions(
+        max_body=args.max_body * 1024,
+        cors_origins=args.cors_origin or default_origins(settings.site_url),
+        rates={
+            "api": parse_rate(args.rate_limit),
+            "feedback": parse_rate(args.feedback_rate, burst=max(1.0, feedback.per_second * 10)),
+        },
+        with_model=not args.no_model,
+    )
+    print(f"kb serve: loading {settings.docs_dir} ...", file=sys.stderr)
+    app = create_app(settings, options)
+    snap = app.state.holder.current
+    for problem in snap.problems:
+        print(f"kb serve: warning: {problem}", file=sys.stderr)
+    print(
+        f"kb serve: http://{args.host}:{args.port}/ (API at /api/, "
+        f"description at /api/openapi.json); Ctrl+C stops",
+        file=sys.stderr,
+    )
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        log_level="info" if logging.getLogger().isEnabledFor(logging.INFO) else "warning",
+        proxy_headers=bool(args.proxy),
+        forwarded_allow_ips=args.proxy or None,
+        access_log=False,
+    )
     return 0

@@ -1,0 +1,85 @@
+"""Helpers shared by the site and browser tests: build the fixture KB once per process, scan files."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import gzip
+import os
+import re
+import shutil
+import tempfile
+from pathlib import Path
+
+from kb.collection import KnowledgeBase
+from kb.settings import Settings
+
+REPO = Path(__file__).resolve().parent.parent
+FIXTURE = REPO / "tests" / "fixtures" / "site_kb"
+os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
+
+
+def copy_fixture(dest: Path) -> Path:
+    """Copy the fixture KB to `dest` with the theme path made absolute; return its mkdocs.yml."""
+    shutil.copytree(FIXTURE, dest, ignore=shutil.ignore_patterns("site", "site-internal", ".kb"))
+    config = dest / "mkdocs.yml"
+    text = config.read_text(encoding="utf-8").replace("../../../theme", str(REPO / "theme"))
+    config.write_text(text, encoding="utf-8")
+    return config
+
+
+@functools.cache
+def built_fixture() -> tuple[Path, Path, Path]:
+    """Build the fixture's public and internal sites once; return (mkdocs.yml, site, site-internal)."""
+    from kb.mkdocs_plugin import build_site
+
+    root = Path(tempfile.mkdtemp(prefix="kb-site-test-")) / "kb"
+    config = copy_fixture(root)
+    settings = Settings.load(config)
+    public = build_site(settings, internal=False, full=True)
+    internal = build_site(settings, internal=True, full=True)
+    return config, public, internal
+
+
+def read(site: Path, rel: str) -> str:
+    """Return the text of a built file."""
+    return (site / rel).read_text(encoding="utf-8")
+
+
+def file_text(path: Path) -> str:
+    """Return a built file as text, gunzipped when compressed (Pagefind fragments, sitemap.xml.gz)."""
+    data = path.read_bytes()
+    if data[:2] == b"\x1f\x8b":
+        with contextlib.suppress(OSError):
+            data = gzip.decompress(data)
+    return data.decode("utf-8", errors="replace")
+
+
+def distinctive_sentence(body: str) -> str:
+    """Return the longest sentence of an article's prose (a string no other article is likely to hold)."""
+    from kb.text import plain_text
+
+    sentences = re.split(r"(?<=[.!?])\s+|\n", plain_text(body))
+    return max((s.strip() for s in sentences), key=len)
+
+
+def leaks(site: Path, kb: KnowledgeBase) -> list[str]:
+    """Every place in `site` that names a non-public article by id, title or a sentence of its own."""
+    hidden = [a for a in kb.articles if not a.is_public]
+    needles: list[tuple[str, re.Pattern[str]]] = []
+    for a in hidden:
+        needles.append((f"id {a.id}", re.compile(rf"(?<![\w-]){re.escape(a.id)}(?![\w-])")))
+        needles.append((f"title {a.title!r}", re.compile(re.escape(a.title))))
+        sentence = distinctive_sentence(a.body)
+        needles.append((f"sentence of {a.id}", re.compile(re.escape(sentence))))
+    found = []
+    for path in sorted(site.rglob("*")):
+        if not path.is_file() or path.suffix in (".png", ".ico", ".woff", ".woff2", ".wasm"):
+            continue
+        if "assets" in path.relative_to(site).parts:
+            continue  # theme assets: Material, Mermaid, our CSS and JS
+        text = file_text(path)
+        for what, pattern in needles:
+            if pattern.search(text):
+                found.append(f"{path.relative_to(site)}: {what}")
+    return found
