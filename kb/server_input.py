@@ -1,0 +1,111 @@
+"""Reading API requests: JSON bodies under a size limit, typed fields, errors as 4xx JSON."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+
+class ApiError(Exception):
+    """An error answered as JSON: {"error": message, "field": name}."""
+
+    def __init__(self, status: int, message: str, fld: str | None = None, **headers: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.field = fld
+        self.headers = headers
+
+
+def error_response(status: int, message: str, fld: str | None = None, **headers: str) -> Response:
+    body: dict[str, Any] = {"error": message}
+    if fld:
+        body["field"] = fld
+    return JSONResponse(body, status_code=status, headers=headers or None)
+
+
+async def read_json(request: Request, limit: int) -> dict[str, Any]:
+    """Read a JSON object body of at most `limit` bytes; ApiError 4xx otherwise."""
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if ctype and ctype != "application/json" and not ctype.endswith("+json"):
+        raise ApiError(415, f"expected a JSON body (Content-Type: application/json), got {ctype}")
+    length = request.headers.get("content-length")
+    if length and length.isdigit() and int(length) > limit:
+        raise ApiError(413, f"the body is {length} bytes; the limit is {limit}")
+    raw = bytearray()
+    async for chunk in request.stream():
+        raw += chunk
+        if len(raw) > limit:
+            raise ApiError(413, f"the body is larger than the limit of {limit} bytes")
+    if not raw.strip():
+        raise ApiError(400, "the body is empty; expected a JSON object")
+    try:
+        value = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ApiError(400, "the body is not UTF-8") from None
+    except ValueError as exc:
+        raise ApiError(400, f"malformed JSON: {exc}") from None
+    if not isinstance(value, dict):
+        raise ApiError(400, f"expected a JSON object, got {kind_of(value)}")
+    return value
+
+
+def kind_of(value: Any) -> str:
+    names = {bool: "a boolean", int: "a number", float: "a number", str: "a string"}
+    names |= {list: "an array", dict: "an object", type(None): "null"}
+    return names.get(type(value), type(value).__name__)
+
+
+def get_text(body: dict[str, Any], name: str, *, required: bool, max_len: int) -> str | None:
+    """A string field: present (when required), a string, not blank, not too long."""
+    value = body.get(name)
+    if value is None:
+        if required:
+            raise ApiError(400, f"{name}: required", name)
+        return None
+    if not isinstance(value, str):
+        raise ApiError(400, f"{name}: expected a string, got {kind_of(value)}", name)
+    if not value.strip():
+        raise ApiError(400, f"{name}: must not be empty", name)
+    if len(value) > max_len:
+        raise ApiError(400, f"{name}: longer than {max_len} characters", name)
+    return value
+
+
+def need_text(body: dict[str, Any], name: str, max_len: int) -> str:
+    """A required string field (see get_text)."""
+    value = get_text(body, name, required=True, max_len=max_len)
+    assert value is not None
+    return value
+
+
+def get_int(value: Any, name: str, default: int, lo: int, hi: int) -> int:
+    """An integer field or query parameter within [lo, hi]."""
+    if value is None or value == "":
+        return default
+    if isinstance(value, str):
+        try:
+            value = int(value.strip())
+        except ValueError:
+            raise ApiError(400, f"{name}: expected a whole number, got {value!r}", name) from None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ApiError(400, f"{name}: expected a whole number, got {kind_of(value)}", name)
+    if not lo <= value <= hi:
+        raise ApiError(400, f"{name}: must be between {lo} and {hi}, got {value}", name)
+    return value
+
+
+def get_lang(value: Any, languages: Sequence[str], name: str = "lang") -> str | None:
+    """A language code among the KB's languages (None when absent)."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or value not in languages:
+        shown = value if isinstance(value, str) else kind_of(value)
+        raise ApiError(
+            400, f"{name}: unknown language {shown!r} (use {', '.join(languages)})", name
+        )
+    return value
