@@ -277,10 +277,18 @@ def known_articles(snap: Snapshot, internal: bool) -> set[str]:
     return {i for name, ids in indexes.items() if name.startswith(audience) for i in ids}
 
 
-def _wrap(
-    handler: Callable[[Request], Awaitable[Response]],
-) -> Callable[[Request], Awaitable[Response]]:
+ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+
+
+def _route(path: str, handler: Callable[[Request], Awaitable[Response]], method: str) -> Route:
+    """A route that answers every method, so a wrong one gets a JSON 405 (not the site's 404)."""
+    allowed = [method, "HEAD"] if method == "GET" else [method]
+
     async def endpoint(request: Request) -> Response:
+        if request.method not in allowed:
+            return error_response(
+                405, f"method {request.method} not allowed here", Allow=", ".join(allowed)
+            )
         try:
             return await handler(request)
         except ApiError as exc:
@@ -291,7 +299,7 @@ def _wrap(
             log.warning("%s %s: %s", request.method, request.url.path, exc)
             return error_response(503, str(exc))
 
-    return endpoint
+    return Route(path, endpoint, methods=ALL_METHODS)
 
 
 def _headers(headers: dict[str, str]) -> dict[str, str]:
@@ -334,17 +342,14 @@ def create_app(
     api = Api(settings, options, holder, store)
     watcher = Watcher(holder, loader, interval=options.watch_interval or 1.0)
 
-    def wrap(h: Callable[[Request], Awaitable[Response]]) -> Any:
-        return _wrap(h)
-
     routes = [
-        Route("/api/health", wrap(api.health), methods=["GET"]),
-        Route("/api/openapi.json", wrap(api.openapi), methods=["GET"]),
-        Route("/api/search", wrap(api.search), methods=["GET"]),
-        Route("/api/suggest", wrap(api.suggest), methods=["POST"]),
-        Route("/api/webhooks/zendesk", wrap(api.webhook), methods=["POST"], name="zendesk"),
-        Route("/api/webhooks/freshdesk", wrap(api.webhook), methods=["POST"], name="freshdesk"),
-        Route("/api/feedback", wrap(api.feedback), methods=["POST"]),
+        _route("/api/health", api.health, "GET"),
+        _route("/api/openapi.json", api.openapi, "GET"),
+        _route("/api/search", api.search, "GET"),
+        _route("/api/suggest", api.suggest, "POST"),
+        _route("/api/webhooks/zendesk", api.webhook, "POST"),
+        _route("/api/webhooks/freshdesk", api.webhook, "POST"),
+        _route("/api/feedback", api.feedback, "POST"),
         Mount("/api", app=_api_not_found),
         Mount("/", app=SiteApp()),
     ]
