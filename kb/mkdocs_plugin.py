@@ -29,7 +29,7 @@ from kb import site_search
 from kb.collection import KnowledgeBase
 from kb.errors import KBError, UsageError
 from kb.settings import KNOWN_OPTIONS, Settings
-from kb.site import SiteModel, sop_html
+from kb.site import SiteModel, mermaid_html, sop_html
 
 log = logging.getLogger("mkdocs.plugins.kb")
 AUDIENCE_ENV = "KB_AUDIENCE"  # "internal" builds the agents' site with plain `mkdocs build/serve`
@@ -125,8 +125,9 @@ class KBPlugin(BasePlugin[KBPluginConfig]):
         return digest.hexdigest()
 
     def on_page_content(self, html: str, page: Page, config: MkDocsConfig, files: Files) -> str:
-        """Give SOP sections their own blocks (purpose and definitions stand out, steps numbered)."""
+        """Mermaid blocks for the theme; SOP sections in their own blocks (purpose first, steps)."""
         assert self.model is not None
+        html = mermaid_html(html)
         article = self.model.by_path.get(page.file.src_uri)
         if article is not None and article.type == "sop":
             return sop_html(html)

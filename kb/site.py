@@ -302,8 +302,14 @@ class SiteModel:
         return hashlib.sha256(data.encode("utf-8")).hexdigest()[:16]
 
 
+MERMAID = re.compile(r'<pre class="mermaid"><code>(.*?)</code></pre>', re.S)
 H2 = re.compile(r"(<h2[^>]*>.*?</h2>)", re.S)
 TAGS = re.compile(r"<[^>]+>")
+
+
+def mermaid_html(page_html: str) -> str:
+    """Turn Mermaid fences into <div class="kb-mermaid"> blocks that the theme renders offline."""
+    return MERMAID.sub(r'<div class="kb-mermaid">\1</div>', page_html)
 
 
 def sop_html(page_html: str) -> str:

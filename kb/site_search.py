@@ -20,7 +20,7 @@ def build_pagefind(site_dir: Path) -> int:
         raise KBError("browser search needs Pagefind: pip install 'pagefind[bin]'") from None
 
     async def run() -> int:
-        config = IndexConfig(output_path=str(site_dir / BUNDLE))
+        config = IndexConfig(output_path=str(site_dir / BUNDLE), exclude_selectors=[".headerlink"])
         async with PagefindIndex(config=config) as index:
             result = await index.add_directory(str(site_dir))
             return int(result.get("page_count", 0))

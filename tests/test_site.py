@@ -95,7 +95,7 @@ def test_sop_page_has_purpose_definitions_steps_and_flowchart(sites):
     assert 'class="kb-sop kb-sop-definitions"' in page
     procedure = page.split('class="kb-sop kb-sop-procedure"')[1].split("</section>")[0]
     assert procedure.count("<li>") == 3
-    assert '<pre class="mermaid">' in page and "assets/vendor/mermaid.min.js" in page
+    assert '<div class="kb-mermaid">' in page and "assets/vendor/mermaid.min.js" in page
     assert (internal / "assets/vendor/mermaid.min.js").stat().st_size > 1_000_000
     assert "@media print" in read(internal, "assets/kb.css")
 

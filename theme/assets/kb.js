@@ -4,11 +4,13 @@
 
   function setupSearch() {
     if (typeof window.PagefindUI !== "function") return; // no index built: the boxes stay empty
+    // an absolute path: Pagefind imports its module from here, and "pagefind/" is a bare specifier
+    var bundle = new URL(window.kbSearchBundle || "pagefind/", document.baseURI).pathname;
     document.querySelectorAll("[data-kb-search]").forEach(function (el, i) {
       if (!el.id) el.id = "kb-search-" + i;
       new window.PagefindUI({
         element: "#" + el.id,
-        bundlePath: window.kbSearchBundle,
+        bundlePath: bundle,
         showImages: false,
         showSubResults: true,
         excerptLength: 24,
@@ -61,7 +63,16 @@
     });
   }
 
+  function setupMermaid() {
+    // flowcharts render into the light DOM from the vendored Mermaid: no CDN, printable, testable
+    var nodes = document.querySelectorAll(".kb-mermaid");
+    if (!nodes.length || !window.mermaid) return;
+    window.mermaid.initialize({ startOnLoad: false, securityLevel: "strict" });
+    window.mermaid.run({ nodes: nodes });
+  }
+
   function start() {
+    setupMermaid();
     setupSearch();
     document.querySelectorAll("form.kb-feedback").forEach(setupFeedback);
   }
