@@ -430,3 +430,34 @@ def test_bad_serve_options_are_usage_errors(capsys):
     assert "expected a rate such as 10/s" in capsys.readouterr().err
     assert main(["serve", "--config", config, "--internal"]) == 2
     assert "--internal only applies to --live" in capsys.readouterr().err
+
+
+# -- snapshots -------------------------------------------------------------------------------------
+def test_a_request_keeps_its_snapshot_across_a_rebuild(tmp_path):
+    from test_server_helpers import fake_site
+
+    from kb.server_state import Loader, SnapshotHolder, Watcher
+
+    settings = write_kb(tmp_path)
+    build(settings, site_title="Old")
+    loader = Loader(settings, None, with_model=False)
+    holder = SnapshotHolder(loader.load())
+    in_flight = holder.acquire()
+    fake_site(settings, "New")  # the site is swapped and the old folder deleted...
+    (settings.docs_dir / "en/orders/track-parcel.md").unlink()
+    build(settings, site_title=None)  # ...and the index rebuilt without track-parcel
+    assert Watcher(holder, loader, interval=0.05).check()
+    assert holder.current is not in_flight and holder.swaps == 1
+    # the request that started before the rebuild still sees the old build, whole
+    assert in_flight.site is not None
+    assert (in_flight.site / "index.html").read_text().endswith("<title>Old</title>")
+    assert in_flight.search("parcel").ids() == ["track-parcel"]
+    with holder.using() as new:
+        assert (new.site / "index.html").read_text().endswith("<title>New</title>")
+        assert "track-parcel" not in new.search("parcel").ids()
+    old_site = in_flight.site
+    holder.release(in_flight)  # its last user is done: closed and its site copy removed
+    assert not old_site.exists()
+    assert not Watcher(holder, loader).check()  # nothing new: no swap
+    holder.close()
+    loader.cleanup()
