@@ -1,0 +1,82 @@
+"""`kb stale`: find stale content and content gaps from review dates, git, tickets and feedback."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from pathlib import Path
+
+from kb.collection import KnowledgeBase
+from kb.commands import add_config_argument, load_settings
+from kb.errors import UsageError, display_path
+
+HELP = "Report stale articles, outdated translations, ticket drift, content gaps and KCS figures."
+
+
+def _date(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, got {value!r}") from None
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Declare the options of `kb stale`."""
+    parser.add_argument("--tickets", metavar="FILE", help="ticket history (CSV, JSON or JSONL)")
+    parser.add_argument("--since", type=_date, metavar="DATE", help="only tickets from this date")
+    parser.add_argument(
+        "--today", type=_date, metavar="DATE", help="the date to judge by (default: today)"
+    )
+    parser.add_argument("--format", choices=("text", "json", "html"), default="text")
+    parser.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE")
+    parser.add_argument(
+        "--strict", action="store_true", help="exit 1 when any finding has severity error"
+    )
+    parser.add_argument(
+        "--min-confidence",
+        type=float,
+        metavar="X",
+        help="also count suggestions below this confidence as 'no good article'",
+    )
+    parser.add_argument(
+        "--no-duplicates",
+        action="store_true",
+        help="skip the near-duplicate check (it embeds every article)",
+    )
+    add_config_argument(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Gather the signals, run the rules, print or write the report."""
+    from kb.report import render
+    from kb.stale_run import analyse
+
+    settings = load_settings(args.config)
+    if args.tickets and not Path(args.tickets).is_file():
+        raise UsageError(f"--tickets: {args.tickets}: no such file")
+    if args.since and args.today and args.since > args.today:
+        raise UsageError(f"--since {args.since} is after --today {args.today}")
+    kb = KnowledgeBase.load(settings)
+    res = analyse(
+        settings,
+        kb,
+        tickets_file=args.tickets,
+        since=args.since,
+        today=args.today,
+        min_confidence=args.min_confidence,
+        duplicates=not args.no_duplicates,
+    )
+    text = render(res, len(kb.articles), args.format, settings.site_name)
+    if args.output:
+        out = Path(args.output)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text, encoding="utf-8")
+        print(f"kb stale: wrote {display_path(out)}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    for e in res.ticket_errors[:5]:
+        print(f"kb stale: skipped ticket row: {e}", file=sys.stderr)
+    if len(res.ticket_errors) > 5:
+        print(f"kb stale: … and {len(res.ticket_errors) - 5} more bad rows", file=sys.stderr)
+    return 1 if args.strict and res.counts()["error"] else 0
