@@ -24,7 +24,8 @@ def make_article(i: int, rng: random.Random, n: int) -> str:
     related = sorted({f"a{rng.randrange(n)}" for _ in range(2)} - {f"a{i}"})
     lang = rng.choice(["en", "en", "nl", "sv"])
     body = "\n\n".join(
-        f"## {rng.choice(WORDS).capitalize()} {k}\n\n" + " ".join(rng.choice(WORDS) for _ in range(80))
+        f"## {rng.choice(WORDS).capitalize()} {k}\n\n"
+        + " ".join(rng.choice(WORDS) for _ in range(80))
         for k in range(4)
     )
     return (

@@ -350,9 +350,16 @@ def unknown_key_message(key: str) -> str:
 def reference_markdown() -> str:
     """Return the front-matter reference as a Markdown table (docs/front-matter.md embeds it)."""
     kinds = {
-        "id": "id", "text": "text", "choice": "one of", "lang": "language code",
-        "category": "category slug", "list": "list of text", "ids": "list of ids",
-        "products": "list of products", "date": "date YYYY-MM-DD", "duration": "interval",
+        "id": "id",
+        "text": "text",
+        "choice": "one of",
+        "lang": "language code",
+        "category": "category slug",
+        "list": "list of text",
+        "ids": "list of ids",
+        "products": "list of products",
+        "date": "date YYYY-MM-DD",
+        "duration": "interval",
         "hash": "hex hash",
     }
     rows = ["| field | type | default | meaning |", "| --- | --- | --- | --- |"]
@@ -360,7 +367,9 @@ def reference_markdown() -> str:
         kind = kinds[f.kind]
         if f.choices:
             kind += ": " + ", ".join(f"`{c}`" for c in f.choices)
-        default = "required" if f.required else ("" if f.default in (None, ()) else f"`{f.default}`")
+        default = (
+            "required" if f.required else ("" if f.default in (None, ()) else f"`{f.default}`")
+        )
         only = f" (only for {', '.join(f.types)})" if f.types else ""
         rows.append(f"| `{f.name}` | {kind} | {default} | {f.help}{only} |")
     return "\n".join(rows) + "\n"
