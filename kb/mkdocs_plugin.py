@@ -9,6 +9,8 @@ import importlib.util
 import logging
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -65,7 +67,7 @@ class KBPlugin(BasePlugin[KBPluginConfig]):
         self.kb: KnowledgeBase | None = None
         self.model: SiteModel | None = None
         self.failure: KBError | None = None
-        self.changed: bool = True
+        self.incremental: bool = False
 
     @property
     def internal(self) -> bool:
@@ -102,17 +104,43 @@ class KBPlugin(BasePlugin[KBPluginConfig]):
             if files.get_file_from_path(uri) is None:
                 files.append(File.generated(config, uri, content=page.markdown()))
         config.nav = model.nav()
-        self._check_previous_build(config)
+        self._check_previous_build(config, files)
         return files
 
-    def _check_previous_build(self, config: MkDocsConfig) -> None:
-        """On a dirty build, clear the output when more than article bodies changed."""
+    def _check_previous_build(self, config: MkDocsConfig, files: Files) -> None:
+        """On a dirty build, start over when more than article bodies changed; else build in place.
+
+        `kb build` hard-links the previous site into the new build folder, so every file the build
+        rewrites is unlinked first: the live site keeps its own copy until the swap.
+        """
         assert self.model is not None
-        stamp = Path(config.site_dir) / STAMP
-        self.changed = not stamp.is_file() or stamp.read_text() != self._stamp()
-        if self.changed and stamp.exists():
-            for child in Path(config.site_dir).iterdir():
-                shutil.rmtree(child) if child.is_dir() else child.unlink()
+        site_dir = Path(config.site_dir)
+        stamp = site_dir / STAMP
+        self.incremental = stamp.is_file() and stamp.read_text() == self._stamp()
+        if not self.incremental:
+            if stamp.exists():
+                discard(list(site_dir.iterdir()), beside=site_dir)
+            return
+        rewritten = [
+            stamp,
+            site_dir / "sitemap.xml",
+            site_dir / "sitemap.xml.gz",
+            site_dir / "404.html",
+        ]
+        for file in files:
+            generated = file.abs_src_path is None or file.src_uri in self.model.pages
+            if file.is_documentation_page() and not generated:
+                continue  # unlinked in on_post_page, only when MkDocs renders it
+            if generated or file.is_modified():
+                rewritten.append(Path(file.abs_dest_path))
+        for path in rewritten:
+            path.unlink(missing_ok=True)
+
+    def on_post_page(self, output: str, /, *, page: Page, config: MkDocsConfig) -> str:
+        """Unlink the page's previous output before MkDocs writes it (see _check_previous_build)."""
+        if self.incremental:
+            Path(page.file.abs_dest_path).unlink(missing_ok=True)
+        return output
 
     def _stamp(self) -> str:
         assert self.model is not None and self.settings is not None
@@ -146,6 +174,8 @@ class KBPlugin(BasePlugin[KBPluginConfig]):
         assert self.model is not None and self.kb is not None
         site_dir = Path(config.site_dir)
         if self.config.pagefind:
+            if self.incremental:
+                discard([site_dir / site_search.BUNDLE], beside=site_dir)
             site_search.build_pagefind(site_dir)
         write_redirects(self.model, site_dir)
         build_search_index(self.kb)
@@ -213,8 +243,8 @@ def build_site(settings: Settings, internal: bool = False, full: bool = False) -
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.new-", dir=target.parent))
     try:
         dirty = not full and (target / STAMP).is_file()
-        if dirty:
-            shutil.copytree(target, tmp, dirs_exist_ok=True)
+        if dirty:  # hard links: cheap, and the plugin unlinks each file before rewriting it
+            shutil.copytree(target, tmp, dirs_exist_ok=True, copy_function=os.link)
         config = _load(settings, tmp, internal)
         quiet = _DropDirtyWarning()
         logging.getLogger("mkdocs.commands.build").addFilter(quiet)
@@ -226,7 +256,7 @@ def build_site(settings: Settings, internal: bool = False, full: bool = False) -
         _swap(tmp, target)
     finally:
         if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
+            discard([tmp], beside=tmp)
     return target
 
 
@@ -235,15 +265,34 @@ def _swap(new: Path, target: Path) -> None:
     if not target.exists():
         new.rename(target)
         return
-    old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
-    old.rmdir()
+    old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent)) / "site"
     target.rename(old)
     try:
         new.rename(target)
     except OSError:
         old.rename(target)
         raise
-    shutil.rmtree(old, ignore_errors=True)
+    discard([old], beside=target)
+
+
+def discard(paths: list[Path], beside: Path) -> None:
+    """Move files or folders out of the way and delete them in a background process.
+
+    Deleting thousands of files takes seconds on some disks; the build need not wait for it.
+    """
+    paths = [p for p in paths if p.exists() or p.is_symlink()]
+    if not paths:
+        return
+    trash = Path(tempfile.mkdtemp(prefix=".kb-trash-", dir=beside.parent))
+    for i, path in enumerate(paths):
+        path.rename(trash / f"{i}-{path.name}")
+    subprocess.Popen(
+        [sys.executable, "-c", "import shutil, sys; shutil.rmtree(sys.argv[1], True)", str(trash)],
+        start_new_session=True,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def serve(settings: Settings, host: str, port: int, internal: bool = False) -> None:

@@ -198,7 +198,7 @@ def test_validation_errors_fail_the_build_list_every_problem_and_keep_the_old_si
     )
     assert "articles/en/account/b.md:" in message and "status:" in message
     assert (old / "index.html").read_text() == "previous site"
-    assert sorted(p.name for p in config.parent.iterdir()) == ["articles", "mkdocs.yml", "site"]
+    assert not [p for p in config.parent.iterdir() if ".new-" in p.name]
 
 
 def test_kb_build_command_reports_errors_without_traceback(make_kb, capsys):
@@ -260,7 +260,24 @@ def test_rebuild_after_editing_one_article_renders_only_that_page(tmp_path):
     build_site(settings)
     assert "Get your invoice" in read(site, "en/billing/index.html")
     assert "Get your invoice" in read(site, "en/billing/pay-by-card/index.html")
-    leftovers = [
-        p.name for p in tmp_path.joinpath("kb").iterdir() if ".new-" in p.name or ".old-" in p.name
-    ]
+    leftovers = [p.name for p in tmp_path.joinpath("kb").iterdir() if ".new-" in p.name]
     assert leftovers == []
+
+
+def test_failed_incremental_build_leaves_the_live_site_untouched(tmp_path):
+    from kb.errors import KBError
+    from kb.mkdocs_plugin import build_site
+
+    config = copy_fixture(tmp_path / "kb")
+    settings = Settings.load(config)
+    site = build_site(settings)
+    page = site / "en/billing/download-invoice/index.html"
+    before = page.read_text()
+    source = config.parent / "articles/en/billing/download-invoice.md"
+    time.sleep(0.05)
+    text = source.read_text().replace("ready as soon", "ready the moment")
+    source.write_text(text + "\n![Screenshot](no-such-image.png)\n")  # a strict-mode warning
+    with pytest.raises(KBError, match="strict"):
+        build_site(settings)
+    assert page.read_text() == before  # the hard-linked output was not rewritten in place
+    assert "ready as soon" in page.read_text()
