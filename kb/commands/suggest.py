@@ -1,0 +1,158 @@
+"""`kb suggest`: articles for a ticket (text or stdin), or JSON Lines for a whole ticket export."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import IO, TYPE_CHECKING, Any
+
+from kb.commands import add_config_argument, load_settings
+from kb.errors import UsageError
+
+if TYPE_CHECKING:
+    from kb.suggest import Suggester, Suggestions
+    from kb.tickets import Ticket
+
+HELP = "Suggest articles for a support ticket (text, stdin, or a helpdesk export with --tickets)."
+BATCH = 64
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Declare the options of `kb suggest`."""
+    parser.add_argument("text", nargs="?", help="the ticket text (default: read from stdin)")
+    parser.add_argument(
+        "--tickets", metavar="FILE", help="a CSV, JSON or JSONL ticket file: one JSON line each"
+    )
+    parser.add_argument(
+        "--limit", "-k", type=int, default=5, metavar="K", help="suggestions per ticket (default 5)"
+    )
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.add_argument("--lang", help="the ticket's language (default: guessed from the text)")
+    parser.add_argument(
+        "--public",
+        action="store_true",
+        help="suggest public articles only (what a customer may see); default: agents' view",
+    )
+    parser.add_argument("--output", "-o", metavar="FILE", help="write to FILE instead of stdout")
+    add_config_argument(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Open the suggester once, then answer one ticket or every ticket of a file."""
+    if args.limit < 1:
+        raise UsageError("--limit must be at least 1")
+    if args.tickets and args.text:
+        raise UsageError("give either ticket text or --tickets FILE, not both")
+    settings = load_settings(args.config)
+    if args.lang and args.lang not in settings.languages:
+        raise UsageError(f"--lang {args.lang!r} is not one of: {', '.join(settings.languages)}")
+    text = None
+    if not args.tickets:
+        text = args.text if args.text is not None else _stdin()
+        if not text.strip():
+            raise UsageError('give the ticket text: kb suggest "text", on stdin, or --tickets FILE')
+    from kb.suggest import Suggester
+
+    suggester = Suggester.open(settings, internal=not args.public)
+    out: IO[str] = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout  # noqa: SIM115
+    try:
+        if args.tickets:
+            return _batch(suggester, args, out)
+        return _single(suggester, text or "", args, out)
+    finally:
+        if out is not sys.stdout:
+            out.close()
+
+
+def _stdin() -> str:
+    if sys.stdin is None or sys.stdin.isatty():
+        raise UsageError('give the ticket text: kb suggest "text", on stdin, or --tickets FILE')
+    return sys.stdin.read()
+
+
+def _single(suggester: Suggester, text: str, args: argparse.Namespace, out: IO[str]) -> int:
+    from kb.tickets import clean_text
+
+    result = suggester.suggest(clean_text(text), lang=args.lang, k=args.limit)
+    if args.json:
+        print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2), file=out)
+    else:
+        print(table(result), file=out)
+    return 0
+
+
+def _batch(suggester: Suggester, args: argparse.Namespace, out: IO[str]) -> int:
+    from kb.tickets import read_tickets
+
+    tf = read_tickets(args.tickets)
+    for error in tf.errors:
+        print(f"kb suggest: {error}", file=sys.stderr)
+    bar = Progress(len(tf.tickets)) if sys.stderr.isatty() else None
+    done = 0
+    for start in range(0, len(tf.tickets), BATCH):
+        chunk: list[Ticket] = tf.tickets[start : start + BATCH]
+        results = suggester.suggest_many(
+            [t.text for t in chunk], [args.lang or t.lang for t in chunk], k=args.limit
+        )
+        for ticket, result in zip(chunk, results, strict=True):
+            print(json.dumps(result.to_dict(ticket=ticket.id), ensure_ascii=False), file=out)
+        out.flush()
+        done += len(chunk)
+        if bar:
+            bar.update(done)
+    if bar:
+        bar.close()
+    print(
+        f"kb suggest: {len(tf.tickets)} tickets, {len(tf.errors)} bad rows skipped",
+        file=sys.stderr,
+    )
+    return 1 if tf.errors else 0
+
+
+def table(result: Suggestions) -> str:
+    """The suggestions as a terminal table with the reasons."""
+    lines = []
+    if result.abstained:
+        lines.append("No good article for this ticket. Weakest guesses, for reference:")
+    if not result.suggestions:
+        return "No articles to suggest."
+    rows = [("#", "score", "article", "why")]
+    for n, s in enumerate(result.suggestions, 1):
+        rows.append((str(n), f"{s.score:.2f}", f"{s.title} ({s.id})", _why(s.reasons)))
+    width = [max(len(r[i]) for r in rows) for i in range(3)]
+    for r in rows:
+        lines.append("  ".join(c.ljust(width[i]) for i, c in enumerate(r[:3])) + "  " + r[3])
+    for n, s in enumerate(result.suggestions, 1):
+        lines.append(f"  {n}. {s.reasons.get('section_url') or s.url}")
+    return "\n".join(lines)
+
+
+def _why(reasons: dict[str, Any]) -> str:
+    parts = []
+    if reasons.get("matched_terms"):
+        parts.append("words: " + ", ".join(reasons["matched_terms"][:6]))
+    if reasons.get("section"):
+        parts.append(f"section: {reasons['section']}")
+    parts.append(f"meaning {reasons.get('semantic_score', 0):.2f}")
+    return "; ".join(parts)
+
+
+class Progress:
+    """A one-line progress bar on stderr (only drawn on a terminal)."""
+
+    def __init__(self, total: int, stream: IO[str] | None = None) -> None:
+        self.total = max(total, 1)
+        self.stream = stream or sys.stderr
+
+    def update(self, done: int) -> None:
+        """Redraw the bar."""
+        width = 30
+        filled = int(width * done / self.total)
+        self.stream.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{self.total} tickets")
+        self.stream.flush()
+
+    def close(self) -> None:
+        """End the bar's line."""
+        self.stream.write("\n")
+        self.stream.flush()
