@@ -21,7 +21,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
-from starlette.routing import Mount, Route
+from starlette.routing import Mount, Route, request_response
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -33,6 +33,7 @@ from kb.server_input import (
     error_response,
     get_int,
     get_lang,
+    get_str,
     kind_of,
     need_text,
     read_json,
@@ -40,6 +41,7 @@ from kb.server_input import (
 from kb.server_openapi import spec
 from kb.server_state import Loader, Snapshot, SnapshotHolder, Watcher
 from kb.server_webhooks import ticket_from_webhook
+from kb.suggest import Suggestions
 
 if TYPE_CHECKING:
     from kb.embeddings import Embedder
@@ -219,6 +221,8 @@ class Api:
             raise ApiError(400, str(exc)) from None
         lang = ticket.lang if ticket.lang in self.languages else None
         limit = get_int(request.query_params.get("limit"), "limit", 5, 1, 20)
+        if not ticket.text.strip():  # only quotes or a signature: nothing to match
+            return JSONResponse(Suggestions(abstained=True).to_dict(ticket.id))
         result = await self._suggest(request, ticket.text, lang, limit, internal)
         return JSONResponse(result.to_dict(ticket.id))
 
@@ -248,12 +252,9 @@ class Api:
             shown = reason if isinstance(reason, str) else kind_of(reason)
             raise ApiError(400, f"reason: {shown!r} is not one of {', '.join(REASONS)}", "reason")
         lang = get_lang(body.get("lang"), self.languages)
-        comment = body.get("comment")
-        if comment is not None and not isinstance(comment, str):
-            raise ApiError(400, f"comment: expected a string, got {kind_of(comment)}", "comment")
-        if comment and len(comment) > 1000:
-            raise ApiError(400, "comment: longer than 1000 characters", "comment")
-        if article not in known_articles(self.snapshot(request), internal):
+        comment = get_str(body, "comment", 1000)
+        get_str(body, "url", 2000)  # the page the vote came from: checked, not stored
+        if not known_article(self.snapshot(request), article, internal):
             raise ApiError(404, f"article: no article with id {article!r}", "article")
         client = request.client.host if request.client else None
         row = await run_in_threadpool(
@@ -268,16 +269,22 @@ class Api:
         return JSONResponse({"stored": True, "id": row}, status_code=201)
 
 
-def known_articles(snap: Snapshot, internal: bool) -> set[str]:
-    """Ids of the articles in the served index: public ones, or every published one."""
-    if snap.searcher is None:
-        raise ApiError(503, "no search index yet; run kb build")
-    audience = "internal/" if internal else "public/"
-    indexes: dict[str, dict[str, str]] = snap.searcher.manifest.get("indexes", {})
-    return {i for name, ids in indexes.items() if name.startswith(audience) for i in ids}
+def known_article(snap: Snapshot, article_id: str, internal: bool) -> bool:
+    """True for a published article of the served build (public only, unless `internal`)."""
+    if snap.kb is None:
+        raise ApiError(503, "the knowledge base is not loaded; run kb check and kb build")
+    a = snap.kb.get(article_id)
+    return a is not None and (a.is_live if internal else a.is_public)
 
 
-ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+class _AnyMethod:
+    """An ASGI app Starlette routes every method to (a function endpoint would get only GET)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.app(scope, receive, send)
 
 
 def _route(path: str, handler: Callable[[Request], Awaitable[Response]], method: str) -> Route:
@@ -299,7 +306,7 @@ def _route(path: str, handler: Callable[[Request], Awaitable[Response]], method:
             log.warning("%s %s: %s", request.method, request.url.path, exc)
             return error_response(503, str(exc))
 
-    return Route(path, endpoint, methods=ALL_METHODS)
+    return Route(path, _AnyMethod(request_response(endpoint)))
 
 
 def _headers(headers: dict[str, str]) -> dict[str, str]:

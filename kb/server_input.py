@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -76,6 +77,18 @@ def get_text(body: dict[str, Any], name: str, *, required: bool, max_len: int) -
     return value
 
 
+def get_str(body: dict[str, Any], name: str, max_len: int) -> str | None:
+    """An optional string field that may be empty (null when absent)."""
+    value = body.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ApiError(400, f"{name}: expected a string, got {kind_of(value)}", name)
+    if len(value) > max_len:
+        raise ApiError(400, f"{name}: longer than {max_len} characters", name)
+    return value
+
+
 def need_text(body: dict[str, Any], name: str, max_len: int) -> str:
     """A required string field (see get_text)."""
     value = get_text(body, name, required=True, max_len=max_len)
@@ -85,13 +98,14 @@ def need_text(body: dict[str, Any], name: str, max_len: int) -> str:
 
 def get_int(value: Any, name: str, default: int, lo: int, hi: int) -> int:
     """An integer field or query parameter within [lo, hi]."""
-    if value is None or value == "":
+    if value is None:
         return default
     if isinstance(value, str):
-        try:
-            value = int(value.strip())
-        except ValueError:
-            raise ApiError(400, f"{name}: expected a whole number, got {value!r}", name) from None
+        if not re.fullmatch(r"-?[0-9]{1,9}", value):
+            raise ApiError(400, f"{name}: expected a whole number, got {value!r}", name)
+        value = int(value)
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # JSON Schema counts 5.0 as an integer
     if isinstance(value, bool) or not isinstance(value, int):
         raise ApiError(400, f"{name}: expected a whole number, got {kind_of(value)}", name)
     if not lo <= value <= hi:
@@ -101,7 +115,7 @@ def get_int(value: Any, name: str, default: int, lo: int, hi: int) -> int:
 
 def get_lang(value: Any, languages: Sequence[str], name: str = "lang") -> str | None:
     """A language code among the KB's languages (None when absent)."""
-    if value is None or value == "":
+    if value is None:
         return None
     if not isinstance(value, str) or value not in languages:
         shown = value if isinstance(value, str) else kind_of(value)

@@ -76,18 +76,94 @@ HIT = {
         "summary": {"type": "string"},
     },
 }
-TICKET = {
-    "type": "object",
-    "description": "A helpdesk ticket, bare or wrapped ({'ticket': {...}}, {'detail': {...}}, "
-    "{'freshdesk_webhook': {...}}); needs an id and a subject or description",
-    "minProperties": 1,
-    "additionalProperties": True,
+ID = {"anyOf": [{"type": "integer"}, {"type": "string", "maxLength": 200, "pattern": NON_BLANK}]}
+TEXT = {"type": ["string", "null"]}
+SAID = {"type": "string", "pattern": NON_BLANK}
+
+
+def _ticket(fields: dict[str, Any], id_key: str, texts: list[str]) -> dict[str, Any]:
+    """A ticket object: an id and at least one non-blank text field."""
+    return {
+        "type": "object",
+        "required": [id_key],
+        "properties": {id_key: ID, **fields},
+        "anyOf": [{"required": [t], "properties": {t: SAID}} for t in texts],
+    }
+
+
+ZENDESK_TICKET = _ticket(
+    {
+        "subject": TEXT,
+        "description": TEXT,
+        "tags": {"type": ["array", "null"], "items": {"type": "string"}},
+        "locale": TEXT,
+        "requester": {"type": ["object", "null"], "properties": {"locale": TEXT}},
+    },
+    "id",
+    ["subject", "description"],
+)
+FRESHDESK_TICKET = _ticket(
+    {
+        "subject": TEXT,
+        "description": TEXT,
+        "description_text": TEXT,
+        "tags": {"type": ["array", "null"], "items": {"type": "string"}},
+        "language": TEXT,
+    },
+    "id",
+    ["subject", "description", "description_text"],
+)
+FRESHDESK_PLACEHOLDERS = _ticket(
+    {
+        "ticket_subject": TEXT,
+        "ticket_description": TEXT,
+        "ticket_description_text": TEXT,
+        "ticket_tags": TEXT,
+        "ticket_language": TEXT,
+    },
+    "ticket_id",
+    ["ticket_subject", "ticket_description", "ticket_description_text"],
+)
+
+
+def _wrapped(inner: dict[str, Any], key: str, exclude: list[str]) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "required": [key],
+        "properties": {key: inner, **dict.fromkeys(exclude, False)},
+    }
+
+
+def _bare(inner: dict[str, Any], exclude: list[str]) -> dict[str, Any]:
+    return {**inner, "properties": {**inner["properties"], **dict.fromkeys(exclude, False)}}
+
+
+ZENDESK = {
+    "description": "A Zendesk ticket: wrapped as {'ticket': {...}} (trigger or API), as an event "
+    "{'type': 'zen:event-type:ticket.created', 'detail': {...}}, or bare. Other fields are "
+    "ignored.",
+    "anyOf": [
+        _wrapped(ZENDESK_TICKET, "ticket", []),
+        _wrapped(ZENDESK_TICKET, "detail", ["ticket"]),
+        _bare(ZENDESK_TICKET, ["ticket", "detail"]),
+    ],
+}
+FRESHDESK = {
+    "description": "A Freshdesk ticket: an automation webhook {'freshdesk_webhook': "
+    "{'ticket_id': ..., 'ticket_subject': ..., 'ticket_description': ...}}, {'ticket': {...}}, "
+    "or a bare API ticket. Other fields are ignored.",
+    "anyOf": [
+        _wrapped(FRESHDESK_PLACEHOLDERS, "freshdesk_webhook", []),
+        _wrapped(FRESHDESK_TICKET, "ticket", ["freshdesk_webhook"]),
+        _bare(FRESHDESK_TICKET, ["freshdesk_webhook", "ticket"]),
+    ],
 }
 
 
 def spec(languages: list[str], max_body: int) -> dict[str, Any]:
     """Return the OpenAPI description for a server of these languages and body limit."""
     lang = {"type": "string", "enum": languages}
+    optional_lang = {"type": ["string", "null"], "enum": [*languages, None]}
     return {
         "openapi": "3.1.0",
         "info": {
@@ -115,7 +191,7 @@ def spec(languages: list[str], max_body: int) -> dict[str, Any]:
                             "name": "q",
                             "in": "query",
                             "required": True,
-                            "schema": {"type": "string", "minLength": 1, "maxLength": 500},
+                            "schema": {"type": "string", "maxLength": 500, "pattern": NON_BLANK},
                         },
                         {"name": "lang", "in": "query", "schema": lang},
                         {
@@ -145,7 +221,14 @@ def spec(languages: list[str], max_body: int) -> dict[str, Any]:
                     "post": {
                         "summary": f"Suggestions for a {desk.capitalize()} ticket payload",
                         "operationId": f"webhook_{desk}",
-                        "requestBody": _body("Ticket"),
+                        "requestBody": _body(desk.capitalize()),
+                        "parameters": [
+                            {
+                                "name": "limit",
+                                "in": "query",
+                                "schema": {"type": "integer", "minimum": 1, "maximum": 20},
+                            }
+                        ],
                         "responses": {
                             "200": _json("Suggestions", "Suggestions for the ticket"),
                             **ERRORS,
@@ -206,29 +289,25 @@ def spec(languages: list[str], max_body: int) -> dict[str, Any]:
                     "type": "object",
                     "required": ["text"],
                     "properties": {
-                        "text": {
-                            "type": "string",
-                            "minLength": 1,
-                            "maxLength": 20000,
-                            "pattern": NON_BLANK,
-                        },
-                        "lang": lang,
-                        "limit": {"type": "integer", "minimum": 1, "maximum": 20},
+                        "text": {"type": "string", "maxLength": 20000, "pattern": NON_BLANK},
+                        "lang": optional_lang,
+                        "limit": {"type": ["integer", "null"], "minimum": 1, "maximum": 20},
                     },
                 },
                 "Suggestion": SUGGESTION,
                 "Suggestions": SUGGESTIONS,
-                "Ticket": TICKET,
+                "Zendesk": ZENDESK,
+                "Freshdesk": FRESHDESK,
                 "Feedback": {
                     "type": "object",
                     "required": ["article", "helpful"],
                     "properties": {
-                        "article": {"type": "string", "minLength": 1, "maxLength": 200},
+                        "article": {"type": "string", "maxLength": 200, "pattern": NON_BLANK},
                         "helpful": {"type": "boolean"},
                         "reason": {"type": ["string", "null"], "enum": [*REASONS, "", None]},
-                        "lang": lang,
+                        "lang": optional_lang,
                         "comment": {"type": ["string", "null"], "maxLength": 1000},
-                        "url": {"type": "string", "maxLength": 2000},
+                        "url": {"type": ["string", "null"], "maxLength": 2000},
                     },
                 },
                 "FeedbackStored": {

@@ -1,0 +1,45 @@
+"""schemathesis against the served OpenAPI description: generated requests, no 500, valid answers."""
+
+from __future__ import annotations
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+from starlette.testclient import TestClient
+from test_server_helpers import build, write_kb
+
+from kb.embeddings import HashEmbedder
+from kb.ratelimit import Rate
+from kb.server import ServerOptions, create_app
+
+TOKEN = "schema-token"
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory: pytest.TempPathFactory):
+    s = write_kb(tmp_path_factory.mktemp("kb"))
+    build(s)
+    options = ServerOptions(
+        token=TOKEN, watch_interval=0, rates={"api": Rate(0, 0), "feedback": Rate(0, 0)}
+    )
+    application = create_app(s, options, embedder=HashEmbedder())
+    with TestClient(application):  # run the lifespan
+        yield application
+
+
+@pytest.fixture(scope="module")
+def api_schema(app):
+    return schemathesis.openapi.from_asgi("/api/openapi.json", app)
+
+
+schema = schemathesis.pytest.from_fixture("api_schema")
+
+
+@schema.parametrize()
+@settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+def test_api_conforms_to_its_description(case):
+    case.call_and_validate()
