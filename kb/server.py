@@ -42,6 +42,7 @@ from kb.server_openapi import spec
 from kb.server_state import Loader, Snapshot, SnapshotHolder, Watcher
 from kb.server_webhooks import ticket_from_webhook
 from kb.suggest import Suggestions
+from kb.tickets import clean_text
 
 if TYPE_CHECKING:
     from kb.embeddings import Embedder
@@ -205,6 +206,9 @@ class Api:
         text = need_text(body, "text", 20_000)
         lang = get_lang(body.get("lang"), self.languages)
         limit = get_int(body.get("limit"), "limit", 5, 1, 20)
+        text = clean_text(text)  # as kb suggest does: quotes, signature, personal data out
+        if not text:
+            return JSONResponse(Suggestions(abstained=True).to_dict())
         result = await self._suggest(request, text, lang, limit, internal)
         return JSONResponse(result.to_dict())
 

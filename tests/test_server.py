@@ -460,3 +460,9 @@ def test_a_request_keeps_its_snapshot_across_a_rebuild(tmp_path):
     assert not Watcher(holder, loader).check()  # nothing new: no swap
     holder.close()
     loader.cleanup()
+
+
+def test_suggest_cleans_the_text_like_the_cli(client):
+    quoted = "> I forgot my password\n> reset it please\n\n-- \nJan"
+    r = client.post("/api/suggest", json={"text": quoted})
+    assert r.status_code == 200 and r.json() == {"abstained": True, "suggestions": []}

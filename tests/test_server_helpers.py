@@ -142,7 +142,7 @@ def start_serve(config: Path, port: int, *args: str, env: dict[str, str] | None 
         stderr=subprocess.PIPE,
         text=True,
     )
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise AssertionError(f"kb serve exited {proc.returncode}: {proc.stderr.read()}")
@@ -152,4 +152,4 @@ def start_serve(config: Path, port: int, *args: str, env: dict[str, str] | None 
         except httpx.HTTPError:
             time.sleep(0.2)
     proc.kill()
-    raise AssertionError("kb serve did not start within 120 s")
+    raise AssertionError("kb serve did not start within 300 s")
