@@ -209,3 +209,28 @@ def test_html_report_is_self_contained(planted: Any, tmp_path: Path) -> None:
     assert "http://" not in page.replace('xmlns="http://www.w3.org/2000/svg"', "")
     assert "<script" not in page and "gap-gift-wrapping" in page
     assert 'data-rule="outdated-translation"' in page
+
+
+def test_kb_new_from_gap_writes_a_valid_draft(
+    planted: Any, result: Result, capsys: pytest.CaptureFixture[str]
+) -> None:
+    capture = pytest.importorskip("kb.capture")
+    if not hasattr(capture, "draft_from_gap"):
+        pytest.skip("kb.capture does not re-export draft_from_gap yet")
+    config, tickets, ids = planted
+    argv = ["new", "--from-gap", "gap-gift-wrapping", "--tickets", str(tickets), "-f", str(config)]
+    assert main(argv) == 0
+    path = config.parent / capsys.readouterr().out.strip()
+    kb = KnowledgeBase.scan(Settings.load(config))
+    assert kb.errors == []
+    draft = kb.by_path[path.relative_to(config.parent / "articles").as_posix()]
+    assert draft.status == "draft" and draft.lang == "en"
+    assert sorted(draft.tickets) == sorted(ids["gift"])
+    assert draft.title in {t.split(",")[0][:40] for t in F.TOPICS["gift"]}
+    assert (
+        "> Can you gift wrap" in draft.body
+        or "> Gift wrapping" in draft.body
+        or "> Do you" in draft.body
+    )
+    assert main([*argv[:2], "gap-nope", *argv[3:]]) == 1
+    assert "no content gap 'gap-nope'" in capsys.readouterr().err
