@@ -348,6 +348,8 @@ def create_app(
         settings, batching, serve_site=options.serve_site, with_model=options.with_model
     )
     loader.cleanup()
+    if batching is not None:
+        batching.encode(["warm up"])  # load the model now, not on the first request
     holder = SnapshotHolder(loader.load())
     store = open_store(settings)
     api = Api(settings, options, holder, store)

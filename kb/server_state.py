@@ -15,6 +15,7 @@ import queue
 import shutil
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 SITE_STAMP = ".kb-build"  # written last into a built site (kb.mkdocs_plugin.STAMP)
 Marker = tuple[Any, ...]
+SEARCH_CACHE = 2048  # search results kept per build: help-centre queries repeat a lot
 
 
 def build_marker(settings: Settings) -> Marker:
@@ -132,6 +134,8 @@ class Snapshot:
     problems: list[str] = field(default_factory=list)
     loaded_at: float = field(default_factory=time.time)
     search_lock: threading.Lock = field(default_factory=threading.Lock)
+    cache: OrderedDict[Any, Any] = field(default_factory=OrderedDict)  # recent search results
+    cache_hits: int = 0
     users: int = 0
     retired: bool = False
 
@@ -144,8 +148,18 @@ class Snapshot:
         """Search under the lock."""
         if self.searcher is None:
             raise KBError("no search index yet; run kb build")
+        key = (query, tuple(sorted(kwargs.items())))
         with self.search_lock:
-            return self.searcher.search(query, **kwargs)
+            found = self.cache.get(key)
+            if found is not None:
+                self.cache.move_to_end(key)
+                self.cache_hits += 1
+                return found
+            found = self.searcher.search(query, **kwargs)
+            self.cache[key] = found
+            if len(self.cache) > SEARCH_CACHE:
+                self.cache.popitem(last=False)
+            return found
 
     def close(self) -> None:
         """Release the index files and delete the site copy."""

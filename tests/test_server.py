@@ -87,6 +87,10 @@ def test_search_gives_the_same_results_as_the_searcher(client, settings):
         expected = searcher.search("reset password", limit=3).to_dict()
     assert r.json() == json.loads(json.dumps(expected))
     assert r.json()["hits"][0]["id"] == "reset-password"
+    snap = client.app.state.holder.current
+    hits = snap.cache_hits
+    assert client.get("/api/search", params={"q": "reset password", "limit": 3}).json() == r.json()
+    assert snap.cache_hits == hits + 1  # the repeated query came from the cache
 
 
 def test_search_in_one_language(client):

@@ -1,0 +1,193 @@
+"""Load on the HTTP API: start `kb serve` on loopback, send a bounded load to search and suggest.
+
+Prints throughput, p50/p95/p99 latency and the error count per endpoint. Targets on a 2-core
+machine: zero errors, search p95 < 100 ms, suggest p95 < 250 ms. Rate limits are switched off
+for the run (one client sends everything); the client shares the machine with the server.
+Search queries are 15 popular ones plus the subjects of examples/tickets.csv, so they repeat
+and the server's result cache answers many; --distinct makes every query unique.
+
+Usage: python bench/api.py [--requests 2000] [--concurrency 16] [--config mkdocs.yml] [--no-model]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+REPO = Path(__file__).resolve().parent.parent
+HOST = "127.0.0.1"  # loopback only
+TARGETS = {"search": 100.0, "suggest": 250.0}
+QUERIES = [
+    "reset password",
+    "where is my parcel",
+    "refund",
+    "invoice download",
+    "two-factor login",
+    "return label",
+    "gift card balance",
+    "wachtwoord vergeten",
+    "retour aanmelden",
+    "leveranstid",
+    "change delivery address",
+    "cancel order",
+    "pay later",
+    "parcel locker code",
+    "account locked",
+]
+
+
+def tickets(limit: int = 400) -> list[dict[str, str]]:
+    """Ticket texts from examples/tickets.csv (or a few fixed ones)."""
+    path = REPO / "examples" / "tickets.csv"
+    if not path.is_file():
+        return [{"text": q + ", please help me with this", "lang": "en"} for q in QUERIES]
+    with path.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))[:limit]
+    return [
+        {"text": f"{r['subject']}\n{r['body']}", "lang": r.get("language") or "en"} for r in rows
+    ]
+
+
+def free_port() -> int:
+    """A free TCP port on loopback."""
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return int(s.getsockname()[1])
+
+
+def start_server(config: str, port: int, no_model: bool) -> subprocess.Popen[bytes]:
+    """Start kb serve without rate limits and wait (up to 5 minutes) until it is healthy."""
+    cmd = [sys.executable, "-m", "kb", "serve", "--config", config, "--host", HOST]
+    cmd += ["--port", str(port), "--rate-limit", "off"]
+    if no_model:
+        cmd.append("--no-model")
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            err = proc.stderr.read().decode() if proc.stderr else ""
+            sys.exit(f"bench/api.py: kb serve exited with {proc.returncode}:\n{err}")
+        try:
+            health = httpx.get(f"http://{HOST}:{port}/api/health", timeout=2).json()
+            if health["status"] != "ok":
+                proc.terminate()
+                sys.exit(f"bench/api.py: the server is degraded: {health['problems']} (kb build?)")
+            return proc
+        except httpx.HTTPError:
+            time.sleep(0.3)
+    proc.kill()
+    sys.exit("bench/api.py: kb serve did not become healthy within 5 minutes")
+
+
+async def run_load(
+    base: str, endpoint: str, n: int, concurrency: int, budget: float, distinct: bool = False
+) -> tuple[list[float], int, float, list[str]]:
+    """Send n requests with `concurrency` in flight; return latencies (ms), errors, seconds."""
+    texts = tickets()
+    # popular queries plus every ticket subject: a few hundred distinct queries, repeating
+    queries = QUERIES + [t["text"].split("\n")[0] for t in texts]
+    latencies: list[float] = []
+    errors: list[str] = []
+    counter = iter(range(n))
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
+
+        async def one(i: int) -> None:
+            if endpoint == "search":
+                q = queries[i % len(queries)] + (f" q{i}" if distinct else "")
+                req = client.get("/api/search", params={"q": q})
+            else:
+                req = client.post("/api/suggest", json=texts[i % len(texts)])
+            start = time.perf_counter()
+            try:
+                r = await req
+                if r.status_code != 200:
+                    errors.append(f"{r.status_code} {r.text[:120]}")
+            except httpx.HTTPError as exc:
+                errors.append(repr(exc))
+            latencies.append((time.perf_counter() - start) * 1000)
+
+        async def worker() -> None:
+            for i in counter:
+                await one(i)
+
+        started = time.perf_counter()
+        await asyncio.wait_for(asyncio.gather(*(worker() for _ in range(concurrency))), budget)
+        elapsed = time.perf_counter() - started
+    return latencies, len(errors), elapsed, errors[:5]
+
+
+def pct(values: list[float], p: float) -> float:
+    """The p-th percentile (nearest rank)."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))]
+
+
+def main() -> int:
+    """Run the benchmark and print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--requests", type=int, default=2000, help="requests per endpoint")
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--config", default=str(REPO / "mkdocs.yml"))
+    parser.add_argument("--endpoints", default="search,suggest")
+    parser.add_argument("--no-model", action="store_true", help="keyword-only suggestions")
+    parser.add_argument("--budget", type=float, default=600, help="seconds allowed per endpoint")
+    parser.add_argument(
+        "--distinct", action="store_true", help="make every search query unique (no cache hits)"
+    )
+    args = parser.parse_args()
+    config = Path(args.config).resolve()
+    from kb.settings import Settings
+
+    settings = Settings.load(config)
+    if not (settings.index_dir / "CURRENT").is_file():
+        print("bench/api.py: no index yet, running kb build", file=sys.stderr)
+        subprocess.run([sys.executable, "-m", "kb", "build", "--config", str(config)], check=True)
+    port = free_port()
+    t0 = time.perf_counter()
+    proc = start_server(str(config), port, args.no_model)
+    print(f"server ready in {time.perf_counter() - t0:.1f} s (model: {not args.no_model})")
+    base = f"http://{HOST}:{port}"
+    failed = False
+    try:
+        for endpoint in args.endpoints.split(","):
+            asyncio.run(run_load(base, endpoint, 32, 4, args.budget))  # warm up
+            lat, errs, secs, samples = asyncio.run(
+                run_load(
+                    base, endpoint, args.requests, args.concurrency, args.budget, args.distinct
+                )
+            )
+            p95 = pct(lat, 95)
+            print(
+                f"{endpoint:8} {len(lat)} requests, concurrency {args.concurrency}: "
+                f"{len(lat) / secs:7.1f} req/s  p50 {pct(lat, 50):6.1f} ms  p95 {p95:6.1f} ms  "
+                f"p99 {pct(lat, 99):6.1f} ms  max {max(lat):6.1f} ms  mean "
+                f"{statistics.mean(lat):6.1f} ms  errors {errs}"
+            )
+            for sample in samples:
+                print(f"         error: {sample}")
+            target = TARGETS.get(endpoint)
+            ok = errs == 0 and (target is None or p95 < target)
+            failed |= not ok
+            print(f"         target: 0 errors, p95 < {target:.0f} ms: {'met' if ok else 'MISSED'}")
+    finally:
+        proc.terminate()
+        proc.wait(20)
+    load = os.getloadavg()
+    print(f"machine: {os.cpu_count()} cores, load average {load[0]:.1f} / {load[1]:.1f}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
