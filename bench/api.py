@@ -123,9 +123,12 @@ async def run_load(
                 await one(i)
 
         started = time.perf_counter()
-        await asyncio.wait_for(asyncio.gather(*(worker() for _ in range(concurrency))), budget)
+        try:
+            await asyncio.wait_for(asyncio.gather(*(worker() for _ in range(concurrency))), budget)
+        except TimeoutError:
+            errors.append(f"stopped after the budget of {budget:.0f} s ({len(latencies)} done)")
         elapsed = time.perf_counter() - started
-    return latencies, len(errors), elapsed, errors[:5]
+    return latencies, len(errors), elapsed, errors[-5:]
 
 
 def pct(values: list[float], p: float) -> float:
