@@ -470,3 +470,18 @@ def test_suggest_cleans_the_text_like_the_cli(client):
     quoted = "> I forgot my password\n> reset it please\n\n-- \nJan"
     r = client.post("/api/suggest", json={"text": quoted})
     assert r.status_code == 200 and r.json() == {"abstained": True, "suggestions": []}
+
+
+def test_every_serve_option_and_endpoint_is_documented():
+    import argparse
+
+    from kb.commands import serve
+
+    parser = argparse.ArgumentParser()
+    serve.add_arguments(parser)
+    doc = (REPO / "docs" / "api.md").read_text(encoding="utf-8")
+    options = [o for a in parser._actions for o in a.option_strings if o.startswith("--")]
+    options.remove("--help")
+    assert [o for o in options if f"`{o}" not in doc and f" {o}" not in doc] == []
+    for path in ("/api/search", "/api/suggest", "/api/webhooks/zendesk", "/api/feedback"):
+        assert path in doc
