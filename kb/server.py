@@ -103,9 +103,9 @@ class SiteApp:
             await response(scope, receive, send)
             return
         static = self._static.get(id(snap))
-        if static is None or static.directory != str(snap.site):
-            self._static = {id(snap): StaticFiles(directory=snap.site, html=True)}
-            static = self._static[id(snap)]
+        if static is None or static.directory != snap.site:
+            static = StaticFiles(directory=snap.site, html=True)
+            self._static = {**dict(list(self._static.items())[-1:]), id(snap): static}
         await static(scope, receive, send)
 
 

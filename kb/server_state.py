@@ -387,6 +387,13 @@ class Watcher:
             log.exception("could not load the new build; still serving the previous one")
             self.holder.current.marker = seen  # do not retry the same build in a loop
             return False
+        current = self.holder.current
+        lost = [n for n in ("kb", "searcher") if getattr(snap, n) is None and getattr(current, n)]
+        if lost:  # e.g. an article broken again right after the build: keep the good build
+            log.warning("not switching to the new build: %s", "; ".join(snap.problems))
+            snap.close()
+            current.marker = seen
+            return False
         self.holder.swap(snap)
         if self.on_swap is not None:
             self.on_swap(snap)

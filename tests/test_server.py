@@ -485,3 +485,25 @@ def test_every_serve_option_and_endpoint_is_documented():
     assert [o for o in options if f"`{o}" not in doc and f" {o}" not in doc] == []
     for path in ("/api/search", "/api/suggest", "/api/webhooks/zendesk", "/api/feedback"):
         assert path in doc
+
+
+def test_a_build_that_cannot_be_loaded_leaves_the_old_one_serving(tmp_path):
+    from kb.server_state import Loader, SnapshotHolder, Watcher
+
+    settings = write_kb(tmp_path)
+    build(settings)
+    loader = Loader(settings, None, with_model=False, serve_site=False)
+    holder = SnapshotHolder(loader.load())
+    good = holder.current
+    (settings.docs_dir / "en/orders/track-parcel.md").write_text(
+        "---\nid: track-parcel\ntitle: Track it\n---\nTrack your parcel.\n", encoding="utf-8"
+    )
+    build(settings, site_title=None)  # a new index generation...
+    broken = settings.docs_dir / "en/orders/broken.md"
+    broken.write_text(
+        "---\ntitle: [unclosed\n---\n", encoding="utf-8"
+    )  # ...then an edit breaks the KB
+    assert not Watcher(holder, loader, interval=0.05).check()
+    assert holder.current is good and holder.swaps == 0 and good.kb is not None
+    assert not Watcher(holder, loader, interval=0.05).check()  # not retried in a loop
+    holder.close()
