@@ -84,12 +84,15 @@ QUOTE_HEADERS = (
 )
 SIGNATURE_DELIMITER = re.compile(r"^-- ?$")
 SIGN_OFFS = re.compile(
-    r"^\s*(?:(?:kind|best|warm)?\s*regards|cheers|thanks(?: again| in advance)?|thank you|sincerely"
-    r"|(?:met )?vriendelijke groet(?:en)?|groet(?:en|jes)?|mvg|alvast bedankt"
-    r"|med vänlig(?:a)? hälsning(?:ar)?|vänliga hälsningar|hälsningar|mvh|tack på förhand"
-    r"|sent from my \w+|verzonden vanaf mijn \w+|skickat från min \w+)[\s,.!]*$",
+    r"^\s*(?:(?:(?:kind|best|warm|many)\s+)?(?:regards|thanks)|best|cheers|thanks(?: again| in advance)?"
+    r"|thank you|sincerely|(?:met )?vriendelijke groet(?:en)?|groet(?:en|jes)?|mvg|bedankt"
+    r"|alvast bedankt|med vänlig(?:a)? hälsning(?:ar)?|vänliga hälsningar|hälsningar|mvh|tack"
+    r"|tack på förhand|sent from my \w+|verzonden vanaf mijn \w+|skickat från min \w+)"
+    r"[\s,.!]*(?-i:[A-ZÅÄÖ][\w'-]+(?:\s[A-ZÅÄÖ][\w'-]+)?[.!]?)?\s*$"
+    r"|^\s*/\s?(?-i:[A-ZÅÄÖ])[\w'-]+\s*$",
     re.I,
 )
+LONE_NAME = re.compile(r"^\s*[A-ZÅÄÖ][a-zåäöéë'-]+(?: [A-ZÅÄÖ][a-zåäöéë'-]+)?\s*$")
 SIGNATURE_TAIL = 6  # a sign-off only starts a signature within the last lines of a message
 TAG_RE = re.compile(r"<[^>]{1,400}>")
 BLOCK_TAGS = re.compile(r"<\s*(?:br|/p|/div|/li|/tr|/h\d)\s*/?>", re.I)
@@ -128,6 +131,10 @@ def strip_signature(text: str) -> str:
         if i > 0 and SIGN_OFFS.match(lines[i]):
             lines = lines[:i]
             break
+    while lines and not lines[-1].strip():
+        lines.pop()
+    if len(lines) > 2 and not lines[-2].strip() and LONE_NAME.match(lines[-1]):
+        lines = lines[:-1]  # a bare name under the message
     return "\n".join(lines).strip()
 
 
