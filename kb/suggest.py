@@ -67,6 +67,7 @@ class Fusion:
     # confidence below which the suggester abstains; confidence = the fused absolute evidence
     abstain_below: float = 0.35
     kw_saturation: float = 8.0  # raw BM25 at which keyword evidence counts half
+    method: str = "blend"  # "blend" (max-normalised scores) or "rrf" (weighted rank fusion)
 
 
 @dataclass
@@ -78,6 +79,7 @@ class Candidate:
     keyword: float = 0.0  # raw keyword score (0 when not a keyword hit)
     keyword_rank: int | None = None
     semantic: float = 0.0  # best section cosine
+    semantic_rank: int = 1_000_000
     chunk: int = -1
     matched_terms: tuple[str, ...] = ()
     confidence: float = 0.0
@@ -228,8 +230,8 @@ class Suggester:
         top_sem = max((c.semantic for c in cands.values()), default=0.0)
         for c in cands.values():
             c.confidence = self._confidence(c, lang)
-            if mode == "keyword":
-                c.score = c.keyword
+            if mode == "keyword":  # the searcher's own order (AND matches before OR matches)
+                c.score = -float(c.keyword_rank if c.keyword_rank is not None else 1e9)
             elif mode == "embedding":
                 c.score = c.semantic
             else:
@@ -240,7 +242,11 @@ class Suggester:
 
     def _add_semantic(self, cands: dict[int, Candidate], qvec: np.ndarray) -> None:
         assert self.chunks is not None and self._chunk_pos is not None
+        import numpy as np
+
         best, best_chunk = self.chunks.best_per_article(qvec)
+        rank = np.empty(len(best), dtype=np.int64)
+        rank[np.argsort(-best, kind="stable")] = np.arange(len(best))
         for j, i in enumerate(self._chunk_pos.tolist()):
             if i < 0:
                 continue  # embedded but not visible to this audience
@@ -248,6 +254,7 @@ class Suggester:
             if c is None:
                 c = cands[i] = Candidate(i)
             c.semantic = float(best[j])
+            c.semantic_rank = int(rank[j])
             c.chunk = int(best_chunk[j])
 
     def _weight(self, c: Candidate, lang: str) -> float:
@@ -260,10 +267,13 @@ class Suggester:
 
     def _fuse(self, c: Candidate, lang: str, top_kw: float, top_sem: float) -> float:
         w = self._weight(c, lang)
+        if self.fusion.method == "rrf":
+            k = 60
+            kw = 1 / (k + c.keyword_rank) if c.keyword_rank is not None else 0.0
+            return (1 - w) * kw + w * 1 / (k + c.semantic_rank)
         kw = c.keyword / top_kw
         sem = max(c.semantic, 0.0) / top_sem if top_sem > 0 else 0.0
-        # a tiny semantic term orders the keyword-less tail instead of leaving it in id order
-        return (1 - w) * kw + w * sem + 1e-3 * max(c.semantic, 0.0)
+        return (1 - w) * kw + w * sem
 
     def _confidence(self, c: Candidate, lang: str) -> float:
         """Absolute evidence in [0, 1]: saturated keyword score blended with the cosine."""
