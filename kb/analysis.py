@@ -11,7 +11,7 @@ from pathlib import Path
 
 import yaml
 
-from kb.errors import KBError, display_path
+from kb.errors import ArticleError, ValidationFailed, display_path
 
 # words, with inner hyphens/apostrophes kept so "e-mail" can also be indexed as "email"
 WORD = re.compile(r"\w+(?:[-'’]\w+)*")
@@ -72,6 +72,9 @@ def _stemmer(lang: str):  # type: ignore[no-untyped-def]
     return snowballstemmer.stemmer(name) if name else None
 
 
+_NORM_CACHE: dict[str, dict[str, str]] = {}
+
+
 @dataclass
 class Analyzer:
     """Turns text of one language into index terms: lowercase, stop words out, stemmed, folded.
@@ -88,8 +91,8 @@ class Analyzer:
         self.stopwords = _stopwords(self.lang)
         self._stemmer = _stemmer(self.lang)
         self.links = COMPOUND_LINKS.get(self.lang, ())
-        self._terms: dict[str, tuple[str, ...]] = {}
-        self._norm: dict[str, str] = {}
+        self.term_cache: dict[str, tuple[str, ...]] = {}  # word -> its terms
+        self._norm = _NORM_CACHE.setdefault(self.lang, {})  # shared: stemming is the slow part
 
     # -- single words --------------------------------------------------------------------------
     def words(self, text: str) -> list[str]:
@@ -106,7 +109,7 @@ class Analyzer:
         if term is None:
             stem = self._stemmer.stemWord(word) if self._stemmer else word
             term = fold(stem)
-            if len(self._norm) < 200_000:
+            if len(self._norm) < 500_000:
                 self._norm[word] = term
         return term
 
@@ -120,7 +123,7 @@ class Analyzer:
             head, tail = word[:i], word[i:]
             if self.norm(tail) not in self.vocabulary:
                 continue
-            for h in (head, *(head[: -len(k)] for k in self.links if head.endswith(k))):
+            for h in (*(head[: -len(k)] for k in self.links if head.endswith(k)), head):
                 if len(h) >= MIN_PART and self.norm(h) in self.vocabulary:
                     score = min(len(h), len(tail))
                     if score > best_score:
@@ -130,7 +133,7 @@ class Analyzer:
 
     def word_terms(self, word: str) -> tuple[str, ...]:
         """Return the index terms of one word: its own term, then those of its parts."""
-        cached = self._terms.get(word)
+        cached = self.term_cache.get(word)
         if cached is not None:
             return cached
         if word in self.stopwords:
@@ -143,8 +146,8 @@ class Analyzer:
             term = self.norm(word)
             parts = self.split(word)
             out = (term, *(self.norm(p) for p in parts if p not in self.stopwords))
-        if len(self._terms) < 200_000:
-            self._terms[word] = out
+        if len(self.term_cache) < 200_000:
+            self.term_cache[word] = out
         return out
 
     # -- whole texts ---------------------------------------------------------------------------
@@ -169,7 +172,7 @@ class Analyzer:
             if len(w) >= MIN_PART and w.isalpha() and w not in self.stopwords:
                 self.vocabulary.add(self.norm(w))
         if len(self.vocabulary) != before:
-            self._terms.clear()
+            self.term_cache.clear()
 
 
 # -- synonyms -----------------------------------------------------------------------------------
@@ -204,22 +207,26 @@ class Synonyms:
 
 
 def load_synonyms(path: str | Path, analyzers: Mapping[str, Analyzer]) -> dict[str, Synonyms]:
-    """Read synonyms.yml ({lang: [[a, b, c], {word: [alternatives]}]}); KBError names file:line."""
+    """Read synonyms.yml ({lang: [[a, b, c], {word: [alternatives]}]}); errors name file and line."""
     p = Path(path)
     shown = display_path(p)
+
+    def problem(line: int, message: str) -> ValidationFailed:
+        return ValidationFailed([ArticleError(shown, line, "synonyms", message)])
+
+    def fail(node: yaml.Node, message: str) -> ValidationFailed:
+        return problem(node.start_mark.line + 1, message)
+
     try:
         root = yaml.compose(p.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise KBError(f"{shown}: cannot read: {exc}") from None
+        raise problem(1, f"cannot read: {exc}") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        raise KBError(f"{shown}:{mark.line + 1 if mark else 1}: invalid YAML: {exc}") from None
+        raise problem(mark.line + 1 if mark else 1, f"invalid YAML: {exc}") from None
     out: dict[str, Synonyms] = {}
     if root is None:
         return out
-
-    def fail(node: yaml.Node, message: str) -> KBError:
-        return KBError(f"{shown}:{node.start_mark.line + 1}: synonyms: {message}")
 
     if not isinstance(root, yaml.MappingNode):
         raise fail(

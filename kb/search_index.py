@@ -3,10 +3,12 @@
 Layout of `settings.index_dir`::
 
     CURRENT                   name of the live generation, replaced atomically (os.replace)
-    g000007/manifest.json     what is indexed: {index: {article id: hash}}, the analysis signature
-    g000007/public/en/        a Whoosh index (public, published articles only)
-    g000007/internal/en/      a Whoosh index (everything published, internal articles included)
-    g000007/vocab/public-en.json   words and stems of that index (compounds, "did you mean")
+    g000007/manifest.json     what is indexed: {language: {article id: hash}}, the analysis signature
+    g000007/en/               the Whoosh index of the published English articles
+    g000007/vocab/en.json     stems (compounds) and words per audience ("did you mean")
+
+Every document carries `visibility` ("public" or "internal"); the public search always filters on
+it (see kb.search), and "did you mean" only ever suggests words of public articles there.
 
 An update hard-links the live generation into a new folder (Whoosh never rewrites a segment file;
 deletions live in the table of contents), applies the changes there and then points CURRENT at
@@ -37,9 +39,12 @@ if TYPE_CHECKING:
     from kb.settings import Settings
 
 log = logging.getLogger(__name__)
-FORMAT = 3  # bump when the schema or the analysis changes: the next build is then a full one
+FORMAT = 4  # bump when the schema or the analysis changes: the next build is then a full one
 AUDIENCES = ("public", "internal")
-TEXT_FIELDS = ("title", "summary", "headings", "body", "tags", "products")
+PARALLEL_MIN = 1500  # full builds with more articles than this index languages in parallel
+# BM25F: each field's terms count this many times in the one scored field, `content`, so term
+# frequencies are weighted per field before BM25 saturates them (one posting list per word)
+FIELD_WEIGHTS = {"title": 3, "summary": 2, "headings": 2, "tags": 2, "products": 2, "body": 1}
 KEEP_GENERATIONS = 3
 
 
@@ -73,9 +78,9 @@ def schema():  # type: ignore[no-untyped-def]
     from whoosh import analysis, fields
 
     space = analysis.SpaceSeparatedTokenizer()
-    text = {name: fields.TEXT(analyzer=space, phrase=True) for name in TEXT_FIELDS}
     return fields.Schema(
         id=fields.ID(unique=True, stored=True),
+        visibility=fields.ID(),
         lang=fields.ID(),
         audience=fields.ID(),
         status=fields.ID(),
@@ -83,7 +88,7 @@ def schema():  # type: ignore[no-untyped-def]
         tag=fields.KEYWORD(commas=True, lowercase=True),
         product=fields.KEYWORD(commas=True, lowercase=True),
         display=fields.STORED(),
-        **text,
+        content=fields.TEXT(analyzer=space, phrase=False),
     )
 
 
@@ -95,7 +100,7 @@ def signature(settings: Settings) -> str:
 
 def article_key(article: Article) -> str:
     """What decides whether an article must be re-indexed: its file content and its place."""
-    return f"{article.content_hash}:{article.rel_path}"
+    return f"{article.content_hash}:{article.rel_path}:{int(article.is_public)}"
 
 
 def plain_text(article: Article) -> str:
@@ -118,18 +123,14 @@ def document(article: Article, an: Analyzer, settings: Settings) -> dict[str, An
     names = [p.name for p in article.products]
     return {
         "id": article.id,
+        "visibility": "public" if article.is_public else "internal",
         "lang": article.lang,
         "audience": article.audience,
         "status": article.status,
         "category": article.category or "",
         "tag": ",".join(t.lower() for t in article.tags),
         "product": ",".join(n.lower() for n in names),
-        "title": " ".join(an.terms(article.title)),
-        "summary": " ".join(an.terms(article.summary)),
-        "headings": " ".join(an.terms(" \n".join(s.heading for s in article.sections))),
-        "body": " ".join(an.terms("\n".join(s.text for s in article.sections))),
-        "tags": " ".join(an.terms(" ".join([*article.tags, category_title]))),
-        "products": " ".join(an.terms(" ".join(names))),
+        "content": " ".join(weighted_terms(article, an, category_title, names)),
         "display": {
             "title": article.title,
             "url": article.url,
@@ -138,6 +139,22 @@ def document(article: Article, an: Analyzer, settings: Settings) -> dict[str, An
             "text": text,
         },
     }
+
+
+def weighted_terms(article: Article, an: Analyzer, category: str, names: list[str]) -> list[str]:
+    """The terms of every field, each repeated by its BM25F weight."""
+    texts = {
+        "title": article.title,
+        "summary": article.summary,
+        "headings": " \n".join(s.heading for s in article.sections),
+        "tags": " ".join([*article.tags, category]),
+        "products": " ".join(names),
+        "body": "\n".join(s.text for s in article.sections),
+    }
+    out: list[str] = []
+    for name, text in texts.items():
+        out += an.terms(text) * FIELD_WEIGHTS[name]
+    return out
 
 
 # -- generations ---------------------------------------------------------------------------------
@@ -201,11 +218,10 @@ def _publish(root: Path, gen: Path) -> None:
 
 # -- building ------------------------------------------------------------------------------------
 def wanted(kb: KnowledgeBase) -> dict[str, dict[str, Article]]:
-    """Articles each index must hold: {"public/en": {id: article}}; drafts are in none."""
+    """Articles each language's index must hold: every published one ({"en": {id: article}})."""
     out: dict[str, dict[str, Article]] = {}
-    for audience in AUDIENCES:
-        for a in kb.visible(internal=audience == "internal"):
-            out.setdefault(f"{audience}/{a.lang}", {})[a.id] = a
+    for a in kb.visible(internal=True):
+        out.setdefault(a.lang, {})[a.id] = a
     return out
 
 
@@ -233,10 +249,11 @@ def build_index(
         if manifest is not None and gen is not None:
             _hardlink_tree(gen, target)
         target.mkdir(parents=True, exist_ok=True)
-        for name in sorted(set(old) | set(new)):
-            _update_one(
-                target, name, old.get(name, {}), new.get(name, {}), settings, manifest is None
-            )
+        jobs = [
+            (target, lang, old.get(lang, {}), new.get(lang, {}), settings, manifest is None)
+            for lang in sorted(set(old) | set(new))
+        ]
+        _run_jobs(jobs, parallel=report.full and len(kb.articles) >= PARALLEL_MIN)
         data = {
             "format": FORMAT,
             "signature": signature(settings),
@@ -249,6 +266,22 @@ def build_index(
         report.seconds = time.perf_counter() - started
         log.info("index %s: %s", target, report)
         return report
+
+
+def _run_jobs(jobs: list[tuple[Any, ...]], parallel: bool) -> None:
+    workers = min(len(jobs), os.cpu_count() or 1)
+    if not parallel or workers < 2:
+        for job in jobs:
+            _update_one(*job)
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    big_first = sorted(jobs, key=lambda j: -len(j[3]))
+    ctx = multiprocessing.get_context("spawn")  # safe even in a process with threads (torch)
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        for future in [pool.submit(_update_one, *job) for job in big_first]:
+            future.result()
 
 
 def _count(
@@ -276,39 +309,41 @@ def _count(
 
 def _update_one(
     gen: Path,
-    name: str,
+    lang: str,
     old: dict[str, str],
     new: dict[str, Article],
     settings: Settings,
     full: bool,
 ) -> None:
-    """Apply the changes of one index ("public/en") inside generation folder `gen`."""
+    """Apply the changes of one language's index inside generation folder `gen`."""
     from whoosh import index
 
     changed = [a for i, a in new.items() if full or old.get(i) != article_key(a)]
     gone = [i for i in old if i not in new]
     if not full and not changed and not gone:
         return
-    audience, lang = name.split("/")
-    path = gen / audience / lang
+    path = gen / lang
     path.mkdir(parents=True, exist_ok=True)
-    vocab_file = gen / "vocab" / f"{audience}-{lang}.json"
+    vocab_file = gen / "vocab" / f"{lang}.json"
     an = Analyzer(lang)
-    words: set[str] = set()
+    words: dict[str, set[str]] = {aud: set() for aud in AUDIENCES}
     if not full and vocab_file.is_file():
         saved = json.loads(vocab_file.read_text(encoding="utf-8"))
         an.vocabulary = set(saved["stems"])
-        words = set(saved["words"])
+        words = {aud: set(saved["words"].get(aud, ())) for aud in AUDIENCES}
     for a in changed:
         seen = set(an.words(f"{a.title}\n{a.summary}\n{a.body}"))
         an.learn_words(seen)
-        words.update(w for w in seen if len(w) >= 4 and w.isalpha() and not an.is_stopword(w))
+        good = {w for w in seen if len(w) >= 4 and w.isalpha() and not an.is_stopword(w)}
+        words["internal"] |= good
+        if a.is_public:
+            words["public"] |= good
     ix = (
         index.create_in(path, schema())
         if full or not index.exists_in(path)
         else index.open_dir(path)
     )
-    writer = ix.writer(limitmb=128)
+    writer = ix.writer(limitmb=256)
     try:
         for i in gone:
             writer.delete_by_term("id", i)
@@ -323,7 +358,6 @@ def _update_one(
         raise
     vocab_file.parent.mkdir(parents=True, exist_ok=True)
     tmp = vocab_file.with_suffix(".tmp")
-    tmp.write_text(
-        json.dumps({"stems": sorted(an.vocabulary), "words": sorted(words)}), encoding="utf-8"
-    )
+    data = {"stems": sorted(an.vocabulary), "words": {k: sorted(v) for k, v in words.items()}}
+    tmp.write_text(json.dumps(data), encoding="utf-8")
     os.replace(tmp, vocab_file)
