@@ -150,6 +150,7 @@ class Suggester:
         for i, a in enumerate(self.articles):
             self.groups.setdefault(a.source_id, {}).setdefault(a.lang, i)
         self._chunk_pos: Any = None
+        self._kw_memo: dict[str, list[KeywordHit]] = {}
         if chunks is not None:
             import numpy as np
 
@@ -213,7 +214,7 @@ class Suggester:
         lang = lang or guess_lang(text, self.languages, self.default_lang)
         cands: dict[int, Candidate] = {}
         if mode != "embedding" and self.keyword is not None:
-            for r, hit in enumerate(self.keyword.rank(text, limit=self.fusion.depth)):
+            for r, hit in enumerate(self._keyword_hits(text)):
                 i = self.position.get(hit.id)
                 if i is None or i in cands:
                     continue
@@ -239,6 +240,17 @@ class Suggester:
         ranked = [c for c in cands.values() if mode != "keyword" or c.keyword_rank is not None]
         ranked.sort(key=lambda c: (-c.score, -c.semantic, c.index))
         return ranked
+
+    def _keyword_hits(self, text: str) -> list[KeywordHit]:
+        """Keyword hits, remembered for the last few texts (eval ranks each text in two modes)."""
+        hits = self._kw_memo.get(text)
+        if hits is None:
+            assert self.keyword is not None
+            hits = self.keyword.rank(text, limit=self.fusion.depth)
+            if len(self._kw_memo) >= 64:
+                self._kw_memo.pop(next(iter(self._kw_memo)))
+            self._kw_memo[text] = hits
+        return hits
 
     def _add_semantic(self, cands: dict[int, Candidate], qvec: np.ndarray) -> None:
         assert self.chunks is not None and self._chunk_pos is not None

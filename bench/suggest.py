@@ -1,0 +1,164 @@
+"""Benchmark the suggester on a generated KB: embedding, latency, throughput, memory, cold start.
+
+Run from the repository root:  python bench/suggest.py [--articles 1000] [--tickets 500]
+The KB is built from the English evaluation articles in ../shared/evaldata (plain text, cut into
+sections), so article length and vocabulary are realistic; tickets are that set's real questions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+EVALDATA = REPO.parent / "shared" / "evaldata"
+if not EVALDATA.is_dir():
+    EVALDATA = Path("/work/shared/evaldata")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+def write_kb(root: Path, n: int) -> None:
+    """Write n Markdown articles (sections of ~80 words) and a mkdocs.yml into root."""
+    sources = []
+    for name in ("stackfaq", "doc2dial"):
+        for line in (EVALDATA / name / "articles.jsonl").read_text(encoding="utf-8").splitlines():
+            sources.append(json.loads(line))
+    docs = root / "articles" / "en" / "help"
+    docs.mkdir(parents=True)
+    for i in range(n):
+        src = sources[i % len(sources)]
+        words = src["body"].split()
+        parts = [" ".join(words[j : j + 80]) for j in range(0, min(len(words), 800), 80)]
+        body = "\n\n".join(f"## Part {k + 1}\n\n{p}" for k, p in enumerate(parts))
+        title = (src.get("title") or " ".join(words[:8])).replace('"', "'")
+        text = (
+            f'---\nid: a{i:05d}\ntitle: "{title} ({i})"\nlang: en\ncategory: help\n---\n\n{body}\n'
+        )
+        (docs / f"a{i:05d}.md").write_text(text, encoding="utf-8")
+    (root / "mkdocs.yml").write_text(
+        "site_name: Bench\ndocs_dir: articles\ntheme: {name: material}\n"
+        "plugins:\n  - kb:\n      languages: [en]\n      categories: [help]\n",
+        encoding="utf-8",
+    )
+
+
+def tickets(n: int) -> list[str]:
+    """Real English customer questions."""
+    out = []
+    for name in ("doc2dial", "stackfaq"):
+        for line in (EVALDATA / name / "queries.jsonl").read_text(encoding="utf-8").splitlines():
+            out.append(json.loads(line)["text"])
+    return (out * (n // len(out) + 1))[:n]
+
+
+def pct(values: list[float], p: float) -> float:
+    """The p-th percentile (nearest rank)."""
+    s = sorted(values)
+    return s[min(len(s) - 1, max(0, round(p / 100 * len(s)) - 1))]
+
+
+def rss_mb() -> float:
+    """Peak resident memory of this process so far, in MB."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--articles", type=int, default=1000)
+    parser.add_argument("--tickets", type=int, default=500)
+    parser.add_argument("--model", default="all-MiniLM-L6-v2")
+    args = parser.parse_args()
+
+    from kb.collection import KnowledgeBase
+    from kb.embeddings import embed_articles, load_embedder
+    from kb.search import build_index
+    from kb.settings import Settings
+
+    with tempfile.TemporaryDirectory(prefix="kb-bench-suggest-") as tmp:
+        root = Path(tmp)
+        write_kb(root, args.articles)
+        settings = Settings.load(root / "mkdocs.yml")
+        settings.model = args.model
+        kb = KnowledgeBase.load(settings)
+        print(f"KB: {len(kb)} articles, model {settings.model}, {os.cpu_count()} cores")
+
+        t = time.perf_counter()
+        build_index(kb, settings)
+        index_s = time.perf_counter() - t
+        embedder = load_embedder(settings.model)
+        t = time.perf_counter()
+        embedder.encode(["warm up"])
+        load_s = time.perf_counter() - t
+        t = time.perf_counter()
+        chunks = embed_articles(kb.visible(internal=True), embedder, settings.cache_dir)
+        embed_s = time.perf_counter() - t
+        print(f"first run: keyword index {index_s:.1f} s, model load {load_s:.1f} s")
+        print(
+            f"first run: embedding {chunks.stats['chunks']} sections of {len(kb)} articles "
+            f"{embed_s:.1f} s ({chunks.stats['chunks'] / embed_s:.0f} sections/s)"
+        )
+        t = time.perf_counter()
+        again = embed_articles(kb.visible(internal=True), embedder, settings.cache_dir)
+        print(f"second run: {again.embedded} sections embedded, {time.perf_counter() - t:.2f} s")
+
+        from kb.suggest import Suggester
+
+        suggester = Suggester.open(settings, kb=kb, embedder=embedder)
+        texts = tickets(args.tickets)
+        for text in texts[:10]:
+            suggester.suggest(text)
+        lat = []
+        for text in texts[:200]:
+            t = time.perf_counter()
+            suggester.suggest(text)
+            lat.append((time.perf_counter() - t) * 1000)
+        print(
+            f"warm single ticket: p50 {pct(lat, 50):.0f} ms, p95 {pct(lat, 95):.0f} ms "
+            f"(n={len(lat)}; target p95 < 100 ms)"
+        )
+        t = time.perf_counter()
+        enc = embedder.encode(texts)
+        enc_s = time.perf_counter() - t
+        print(f"encode only: {len(enc) / enc_s:.0f} ticket texts/s")
+        t = time.perf_counter()
+        for start in range(0, len(texts), 64):
+            suggester.suggest_many(texts[start : start + 64])
+        batch_s = time.perf_counter() - t
+        print(
+            f"batch: {len(texts)} tickets in {batch_s:.1f} s = {len(texts) / batch_s:.0f} tickets/s"
+        )
+        print(f"peak memory (this process): {rss_mb():.0f} MB")
+
+        cold = []
+        for _ in range(3):
+            t = time.perf_counter()
+            proc = subprocess.run(
+                [sys.executable, "-m", "kb", "suggest", texts[0], "--json", "-f", "mkdocs.yml"],
+                cwd=root,
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            cold.append(time.perf_counter() - t)
+            if proc.returncode != 0:
+                print(proc.stderr, file=sys.stderr)
+                return 1
+        child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        print(
+            f"cold start of kb suggest on the cached KB: median {statistics.median(cold):.1f} s "
+            f"(runs {', '.join(f'{c:.1f}' for c in cold)}), peak memory {child:.0f} MB"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
