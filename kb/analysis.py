@@ -181,26 +181,30 @@ Phrase = tuple[str, ...]
 
 @dataclass
 class Synonyms:
-    """Query-time synonyms of one language: a phrase of terms maps to alternative phrases."""
+    """Query-time synonyms of one language: a phrase, as typed, maps to alternative term phrases.
+
+    Sources are keyed by the stems of all their words, stop words included, so a customer phrase
+    such as "where is my order" can have synonyms; alternatives are the terms to search for.
+    """
 
     table: dict[Phrase, list[Phrase]] = field(default_factory=dict)
 
-    def add(self, source: Phrase, alternatives: Iterable[Phrase]) -> None:
-        """Let `source` also find each of `alternatives`."""
+    def add(self, source: Phrase, own: Phrase, alternatives: Iterable[Phrase]) -> None:
+        """Let the phrase with keys `source` (search terms `own`) also find `alternatives`."""
         alts = self.table.setdefault(source, [])
         for alt in alternatives:
-            if alt and alt != source and alt not in alts:
+            if alt and alt != own and alt not in alts:
                 alts.append(alt)
 
     @property
     def longest(self) -> int:
-        """Number of terms in the longest source phrase."""
+        """Number of words in the longest source phrase."""
         return max((len(p) for p in self.table), default=0)
 
-    def match(self, terms: list[str], start: int) -> tuple[int, list[Phrase]]:
-        """Return (length, alternatives) of the longest phrase starting at `terms[start]`."""
-        for n in range(min(self.longest, len(terms) - start), 0, -1):
-            alts = self.table.get(tuple(terms[start : start + n]))
+    def match(self, keys: list[str], start: int) -> tuple[int, list[Phrase]]:
+        """Return (words, alternatives) of the longest source phrase starting at `keys[start]`."""
+        for n in range(min(self.longest, len(keys) - start), 0, -1):
+            alts = self.table.get(tuple(keys[start : start + n]))
             if alts:
                 return n, alts
         return 0, []
@@ -242,23 +246,29 @@ def load_synonyms(path: str | Path, analyzers: Mapping[str, Analyzer]) -> dict[s
         an = analyzers[lang]
         syn = out.setdefault(lang, Synonyms())
 
-        def phrase(node: yaml.Node, an: Analyzer = an) -> Phrase:
+        def phrase(node: yaml.Node, an: Analyzer = an) -> tuple[Phrase, Phrase]:
+            """Return (keys of every word, search terms) of a phrase in the file."""
             if not isinstance(node, yaml.ScalarNode) or not str(node.value).strip():
                 raise fail(node, "expected a word or phrase")
-            return tuple(t for w in an.words(str(node.value)) for t in an.word_terms(w)[:1])
+            words = an.words(str(node.value))
+            terms = tuple(t for w in words for t in an.word_terms(w)[:1])
+            if not terms:
+                raise fail(node, f"'{node.value}' has only stop words, which search ignores")
+            return tuple(an.norm(w) for w in words), terms
 
         for group in groups.value:
             if isinstance(group, yaml.SequenceNode):
                 phrases = [phrase(n) for n in group.value]
                 if len(phrases) < 2:
                     raise fail(group, "a group needs at least two words or phrases")
-                for ph in phrases:
-                    syn.add(ph, phrases)
+                for keys, terms in phrases:
+                    syn.add(keys, terms, [t for _, t in phrases])
             elif isinstance(group, yaml.MappingNode):
                 for src, alts in group.value:
                     if not isinstance(alts, yaml.SequenceNode):
                         alts = yaml.SequenceNode("tag:yaml.org,2002:seq", [alts])
-                    syn.add(phrase(src), [phrase(n) for n in alts.value])
+                    keys, terms = phrase(src)
+                    syn.add(keys, terms, [phrase(n)[1] for n in alts.value])
             else:
                 raise fail(
                     group, "expected a list [a, b, c] (all equivalent) or a mapping a: [b, c]"

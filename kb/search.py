@@ -281,17 +281,18 @@ def concepts(
 ) -> tuple[list[Concept], dict[str, str]]:
     """Analyse a query into concepts; also return {typed word: correction} for unknown words."""
     an = part.analyzer
-    words = [w for w in an.words(query) if not an.is_stopword(w)]
-    mains = [an.word_terms(w)[0] if an.word_terms(w) else "" for w in words]
+    words = an.words(query)
+    keys = [an.norm(w) for w in words]
     out: list[Concept] = []
     fixes: dict[str, str] = {}
     i = 0
     while i < len(words):
-        n, alts = part.synonyms.match(mains, i)
+        n, alts = part.synonyms.match(keys, i)
         if n:
-            label = " ".join(words[i : i + n])
-            options = [(tuple(mains[i : i + n]), 1.0, "word")] + [(a, 1.0, "synonym") for a in alts]
-            out.append(Concept(label, options))
+            own = tuple(t for w in words[i : i + n] for t in an.word_terms(w)[:1])
+            options = [(own, 1.0, "word")] if own else []
+            options += [(a, 1.0, "synonym") for a in alts]
+            out.append(Concept(" ".join(words[i : i + n]), options))
             i += n
             continue
         word, terms = words[i], an.word_terms(words[i])
@@ -331,6 +332,13 @@ def _leaves(c: Concept) -> list[Any]:
     return out
 
 
+def _either(group: list[Any]) -> Any:
+    """One concept: the scores of its matching alternatives add up."""
+    from whoosh import query as Q
+
+    return group[0] if len(group) == 1 else Q.Or(group)
+
+
 def _search_part(
     part: _Part, query: str, limit: int, filters: Any, known: set[str], audience: str
 ) -> SearchResults:
@@ -345,15 +353,15 @@ def _search_part(
     leaves = [_leaves(c) for c in cs]
     seen: dict[int, Any] = {}
     if len(cs) <= AND_MAX:
-        and_query = Q.And([Q.Or(group) for group in leaves])
+        and_query = Q.And([_either(group) for group in leaves])
         for sub in and_query.subqueries:
             sub.matcher_type = OR_MATCHER
         for hit in part.searcher.search(and_query, limit=limit, filter=filters):
             seen[hit.docnum] = hit
     if len(seen) < limit and len(cs) > 1:  # with one concept, OR would find the same
         found.used_fallback = len(cs) <= AND_MAX and not seen
-        # one flat OR; long ones (ticket texts) preload each term's postings, much faster
-        or_query = Q.Or([leaf for group in leaves for leaf in group])
+        # long OR queries (ticket texts) preload each term's postings: much faster
+        or_query = Q.Or([_either(group) for group in leaves])
         or_query.matcher_type = OR_MATCHER if len(cs) <= AND_MAX else Q.Or.ARRAY_MATCHER
         for hit in part.searcher.search(or_query, limit=limit, filter=filters):
             seen.setdefault(hit.docnum, hit)
