@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -65,7 +66,7 @@ def _stopwords(lang: str) -> frozenset[str]:
 
 
 @lru_cache(maxsize=32)
-def _stemmer(lang: str):  # type: ignore[no-untyped-def]
+def _stemmer(lang: str) -> Any:
     import snowballstemmer
 
     name = SNOWBALL_NAMES.get(lang)

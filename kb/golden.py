@@ -71,7 +71,7 @@ def load_golden_queries(path: Path, root: Path | None = None) -> list[GoldenQuer
             err(node, "'query' is missing or empty")
             continue
         if isinstance(expect, yaml.ScalarNode) and str(expect.value).strip():
-            ids = (str(expect.value),)
+            ids: tuple[str, ...] = (str(expect.value),)
         elif isinstance(expect, yaml.SequenceNode) and expect.value:
             ids = tuple(str(n.value) for n in expect.value if isinstance(n, yaml.ScalarNode))
         else:

@@ -73,7 +73,7 @@ class IndexReport:
         )
 
 
-def schema():  # type: ignore[no-untyped-def]
+def schema() -> Any:
     """Return the Whoosh schema: terms are pre-analysed by kb.analysis, so fields split on spaces."""
     from whoosh import analysis, fields
 
