@@ -186,7 +186,11 @@ def main() -> int:
             print(f"         target: 0 errors, p95 < {target:.0f} ms: {'met' if ok else 'MISSED'}")
     finally:
         proc.terminate()
-        proc.wait(20)
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:  # still busy with abandoned requests
+            proc.kill()
+            proc.wait(10)
     load = os.getloadavg()
     print(f"machine: {os.cpu_count()} cores, load average {load[0]:.1f} / {load[1]:.1f}")
     return 1 if failed else 0

@@ -66,6 +66,7 @@ class ServerOptions:
     watch_interval: float = 1.0  # seconds between checks for a new build; 0: never
     serve_site: bool = True
     with_model: bool = True
+    max_pending: int = 64  # suggest calls waiting or running; more are refused with 503 (busy)
 
 
 # -- the per-request snapshot ----------------------------------------------------------------------
@@ -128,6 +129,7 @@ class Api:
         token = options.token if options.token is not None else os.environ.get(TOKEN_ENV, "")
         self.token = token.strip() or None
         self.languages = list(settings.languages)
+        self.pending = 0  # suggest calls in progress
 
     # -- cross-cutting ----------------------------------------------------------------------------
     def internal(self, request: Request) -> bool:
@@ -237,7 +239,13 @@ class Api:
         suggester = snap.suggesters.get(internal)
         if suggester is None:
             raise ApiError(503, "suggestions are not available yet; run kb build")
-        return await run_in_threadpool(suggester.suggest, text, lang=lang, k=limit)
+        if self.pending >= self.options.max_pending:  # shed load instead of queueing forever
+            raise ApiError(503, "the server is busy; retry shortly", Retry_After="1")
+        self.pending += 1  # handlers run on the event loop: no lock needed
+        try:
+            return await run_in_threadpool(suggester.suggest, text, lang=lang, k=limit)
+        finally:
+            self.pending -= 1
 
     async def feedback(self, request: Request) -> Response:
         """POST /api/feedback {"article", "helpful", "reason", "lang", "comment"}."""

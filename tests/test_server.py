@@ -507,3 +507,15 @@ def test_a_build_that_cannot_be_loaded_leaves_the_old_one_serving(tmp_path):
     assert holder.current is good and holder.swaps == 0 and good.kb is not None
     assert not Watcher(holder, loader, interval=0.05).check()  # not retried in a loop
     holder.close()
+
+
+def test_suggest_sheds_load_beyond_the_pending_limit(settings):
+    with make_client(settings, max_pending=1) as c:
+        api = c.app.state.api
+        api.pending = 1  # one call already in progress
+        r = c.post("/api/suggest", json={"text": "parcel"})
+        assert r.status_code == 503 and r.headers["retry-after"] == "1"
+        assert r.json()["error"] == "the server is busy; retry shortly"
+        api.pending = 0
+        assert c.post("/api/suggest", json={"text": "parcel"}).status_code == 200
+        assert api.pending == 0

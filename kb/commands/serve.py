@@ -50,6 +50,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--max-body", type=int, default=64, metavar="KB", help="largest request body (default 64)"
     )
     parser.add_argument(
+        "--max-pending",
+        type=int,
+        default=64,
+        metavar="N",
+        help="suggest calls allowed in progress; more get 503 'busy' (default 64)",
+    )
+    parser.add_argument(
         "--no-model",
         action="store_true",
         help="suggest by keywords only (skip loading the embedding model)",
@@ -96,6 +103,7 @@ def run(args: argparse.Namespace) -> int:
             "feedback": parse_rate(args.feedback_rate, burst=max(1.0, feedback.per_second * 10)),
         },
         with_model=not args.no_model,
+        max_pending=max(1, args.max_pending),
     )
     print(f"kb serve: loading {settings.docs_dir} ...", file=sys.stderr)
     app = create_app(settings, options)
