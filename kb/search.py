@@ -97,16 +97,46 @@ class Concept:
     alternatives: list[tuple[Phrase, float, str]]  # (terms, weight, kind: word/split/synonym/typo)
 
 
+def fast_bm25() -> Any:
+    """Whoosh's BM25F, scoring from field lengths read once per segment instead of per posting."""
+    from whoosh.scoring import BM25F, BM25FScorer
+
+    class Scorer(BM25FScorer):  # type: ignore[misc]
+        def __init__(self, searcher: Any, fieldname: str, text: bytes, B: float, K1: float) -> None:
+            super().__init__(searcher, fieldname, text, B, K1)
+            cache = searcher.__dict__.setdefault("_kb_lengths", {})
+            if fieldname not in cache:
+                reader = searcher.reader()
+                cache[fieldname] = [
+                    reader.doc_field_length(i, fieldname, 1) for i in range(reader.doc_count_all())
+                ]
+            self.lengths = cache[fieldname]
+            self.a = K1 * (1 - B)
+            self.b = K1 * B / self.avgfl
+            self.top = self.idf * (K1 + 1)
+
+        def score(self, matcher: Any) -> float:
+            tf = matcher.weight()
+            return self.top * tf / (tf + self.a + self.b * self.lengths[matcher.id()])
+
+    class Model(BM25F):  # type: ignore[misc]
+        def scorer(self, searcher: Any, fieldname: str, text: bytes, qf: int = 1) -> Any:
+            if not searcher.schema[fieldname].scorable:
+                return super().scorer(searcher, fieldname, text, qf)
+            return Scorer(searcher, fieldname, text, self.B, self.K1)
+
+    return Model(B=BM25_B, K1=BM25_K1)
+
+
 class _Part:
     """The open index of one language with its analyzer and vocabularies."""
 
     def __init__(self, path: Path, vocab_file: Path, lang: str, synonyms: Synonyms | None) -> None:
         from whoosh import index
-        from whoosh.scoring import BM25F
         from whoosh.spelling import ListCorrector
 
         self.lang = lang
-        self.searcher = index.open_dir(path).searcher(weighting=BM25F(B=BM25_B, K1=BM25_K1))
+        self.searcher = index.open_dir(path).searcher(weighting=fast_bm25())
         saved = json.loads(vocab_file.read_text(encoding="utf-8")) if vocab_file.is_file() else {}
         self.analyzer = Analyzer(lang, set(saved.get("stems", ())))
         words = saved.get("words", {})
