@@ -101,7 +101,7 @@ def fast_bm25() -> Any:
     """Whoosh's BM25F, scoring from field lengths read once per segment instead of per posting."""
     from whoosh.scoring import BM25F, BM25FScorer
 
-    class Scorer(BM25FScorer):  # type: ignore[misc]
+    class Scorer(BM25FScorer):
         def __init__(self, searcher: Any, fieldname: str, text: bytes, B: float, K1: float) -> None:
             super().__init__(searcher, fieldname, text, B, K1)
             cache = searcher.__dict__.setdefault("_kb_lengths", {})
@@ -119,7 +119,7 @@ def fast_bm25() -> Any:
             tf = matcher.weight()
             return self.top * tf / (tf + self.a + self.b * self.lengths[matcher.id()])
 
-    class Model(BM25F):  # type: ignore[misc]
+    class Model(BM25F):
         def scorer(self, searcher: Any, fieldname: str, text: bytes, qf: int = 1) -> Any:
             if not searcher.schema[fieldname].scorable:
                 return super().scorer(searcher, fieldname, text, qf)
