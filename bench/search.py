@@ -230,16 +230,18 @@ def main() -> int:
             f"p95 {percentile(times, 95):.1f} ms wall; CPU p50 {percentile(cpu_times, 50):.1f} ms, "
             f"p95 {percentile(cpu_times, 95):.1f} ms"
         )
-        long_times = []
+        long_times, long_cpu = [], []
         for _ in range(50):
             lang = rng.choice(LANGS)
             text = " ".join(rng.choices(vocab[lang][:2000], k=60))
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.process_time()
             searcher.search(text, lang=lang, limit=50, internal=True)
             long_times.append(1000 * (time.perf_counter() - t))
+            long_cpu.append(1000 * (time.process_time() - c))
         print(
-            f"ticket-length queries (50, 60 words, limit 50): p50 {percentile(long_times, 50):.1f} ms, "
-            f"p95 {percentile(long_times, 95):.1f} ms"
+            f"ticket-length queries (50, 60 words, limit 50): p50 {percentile(long_times, 50):.1f} "
+            f"ms, p95 {percentile(long_times, 95):.1f} ms wall; CPU p50 "
+            f"{percentile(long_cpu, 50):.1f} ms, p95 {percentile(long_cpu, 95):.1f} ms"
         )
         searcher.close()
     return 0
