@@ -8,6 +8,7 @@ import logging
 import multiprocessing as mp
 import os
 import posixpath
+import threading
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -135,7 +136,13 @@ def read_all(
 ) -> Iterator[tuple[Article | None, list[ArticleError]]]:
     """Read and validate files in order; large KBs are parsed on every core."""
     workers = min(os.cpu_count() or 1, 8)
-    if len(paths) < PARALLEL_MIN_FILES or workers < 2 or "fork" not in mp.get_all_start_methods():
+    # fork only from a single-threaded process: forking a server with live threads can deadlock
+    if (
+        len(paths) < PARALLEL_MIN_FILES
+        or workers < 2
+        or threading.active_count() > 1
+        or "fork" not in mp.get_all_start_methods()
+    ):
         for path in paths:
             yield read_article(path, settings, ctx)
         return
