@@ -43,9 +43,13 @@ log = logging.getLogger(__name__)
 # should keep counting; measured on the evaluation sets (docs/search.md)
 BM25_K1 = 5.0
 BM25_B = 0.75
+MAX_CONCEPTS = 64
 AND_MAX = 3  # longer queries (questions, tickets) are ranked by OR: BM25 rewards each matched word
 OR_MATCHER = 0  # Whoosh's choice for short queries (Or.AUTO_MATCHER)
-TYPO_MIN = 5  # shortest word that gets typo tolerance
+TYPO_MIN = 5
+TYPO_TRIES = (
+    4  # unknown words looked up per query and language  # shortest word that gets typo tolerance
+)
 TYPO_WEIGHT = 0.7
 SPLIT_WEIGHT = 0.9
 SNIPPET_CHARS = 220
@@ -315,6 +319,8 @@ def concepts(
     keys = [an.norm(w) for w in words]
     out: list[Concept] = []
     fixes: dict[str, str] = {}
+    labels: set[str] = set()
+    tries = 0
     i = 0
     while i < len(words):
         n, alts = part.synonyms.match(keys, i)
@@ -337,14 +343,16 @@ def concepts(
             and word not in known
             and word.isalpha()
             and not part.df(terms[0])
-            and len(fixes) < 4
+            and tries < TYPO_TRIES
         ):
+            tries += 1
             fixed = part.corrections(word, audience)
             if fixed:
                 fixes[word] = fixed[0]
                 options += [((an.norm(f),), TYPO_WEIGHT, "typo") for f in fixed]
-        if any(w == word for w in (c.label for c in out)):
+        if word in labels:
             continue  # a repeated word adds nothing
+        labels.add(word)
         out.append(Concept(word, options))
     return out, fixes
 
@@ -378,6 +386,15 @@ def _search_part(
     cs, fixes = concepts(part, query, known, audience)
     if not cs:
         return found
+    if len(cs) > MAX_CONCEPTS:  # a long e-mail thread: keep its rarest, most telling words
+
+        def rarity(c: Concept) -> tuple[bool, int]:
+            n = part.df(c.alternatives[0][0][0]) if c.alternatives[0][0] else 0
+            return (n == 0 and len(c.alternatives) == 1, n)  # words no article has go last
+
+        rare = sorted(cs, key=rarity)[:MAX_CONCEPTS]
+        keep = {id(c) for c in rare}
+        cs = [c for c in cs if id(c) in keep]
     if fixes:
         found.did_you_mean = _replace_words(query, fixes)
     leaves = [_leaves(c) for c in cs]

@@ -315,3 +315,9 @@ def test_index_in_memory_leaves_kb_dir_alone(tmp_path: Path) -> None:
         folder = s.root
     assert not settings.kb_dir.exists()
     assert not folder.exists()
+
+
+def test_a_very_long_text_keeps_its_rarest_words(searcher: Searcher) -> None:
+    filler = " ".join(f"word{n}x" for n in range(300))  # unknown words: no typo lookups for all
+    results = searcher.search(f"{filler} refund return {filler}", lang="en", limit=50)
+    assert results.ids()[0] == "refund-timeline"
