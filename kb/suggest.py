@@ -62,10 +62,10 @@ class Fusion:
 
     depth: int = 50  # keyword hits fetched per ticket
     # weight of the embedding side where the model knows the language (of ticket and article)
-    trusted_weight: float = 0.8
-    untrusted_weight: float = 0.0  # ... and where it does not
+    trusted_weight: float = 0.75
+    untrusted_weight: float = 0.0  # ... and where it does not (measured: any weight hurts)
     # confidence below which the suggester abstains; confidence = the fused absolute evidence
-    abstain_below: float = 0.35
+    abstain_below: float = 0.5
     kw_saturation: float = 8.0  # raw BM25 at which keyword evidence counts half
     method: str = "blend"  # "blend" (max-normalised scores) or "rrf" (weighted rank fusion)
 
@@ -271,11 +271,8 @@ class Suggester:
 
     def _weight(self, c: Candidate, lang: str) -> float:
         f = self.fusion
-        return (
-            f.trusted_weight
-            if self.trusted(self.articles[c.index].lang, lang)
-            else f.untrusted_weight
-        )
+        trusted = self.trusted(self.articles[c.index].lang, lang)
+        return f.trusted_weight if trusted else f.untrusted_weight
 
     def _fuse(self, c: Candidate, lang: str, top_kw: float, top_sem: float) -> float:
         w = self._weight(c, lang)
