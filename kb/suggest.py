@@ -63,7 +63,7 @@ class Fusion:
     depth: int = 50  # keyword hits fetched per ticket
     # weight of the embedding side where the model knows the language (of ticket and article)
     trusted_weight: float = 0.75
-    untrusted_weight: float = 0.0  # ... and where it does not (measured: any weight hurts)
+    untrusted_weight: float = 0.0  # ... and where it does not (0.2 cost Recall@5 on swefaq)
     # confidence below which the suggester abstains; confidence = the fused absolute evidence
     abstain_below: float = 0.5
     kw_saturation: float = 8.0  # raw BM25 at which keyword evidence counts half
