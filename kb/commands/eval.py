@@ -86,9 +86,16 @@ def _model(suggester: Suggester) -> str:
 
 
 def _settings(config: str, langs: tuple[str, ...]) -> Settings:
-    """The project's settings when there is a mkdocs.yml, else defaults in the working folder."""
+    """Settings for an evaluation set: the project's model settings, the set's languages."""
     base = Settings.load(config) if Path(config).exists() else Settings()
-    return dataclasses.replace(base, languages=langs, default_lang=langs[0], warnings=[])
+    # the set is a KB of its own: the project's model settings apply, its synonyms do not
+    return dataclasses.replace(
+        base,
+        languages=langs,
+        default_lang=langs[0],
+        synonyms_file=base.kb_dir / "no-synonyms.yml",
+        warnings=[],
+    )
 
 
 def _suggester(args: argparse.Namespace) -> Suggester:
