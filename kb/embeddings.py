@@ -43,7 +43,7 @@ class Embedder(Protocol):
 
 
 # -- models ----------------------------------------------------------------------------------------
-_MODELS: dict[tuple[str, str], Any] = {}
+_MODELS: dict[str, Any] = {}
 _LOCK = threading.Lock()
 
 
@@ -61,31 +61,21 @@ def model_path(name: str) -> str:
     return name
 
 
-def parse_model_setting(setting: str) -> tuple[str, str]:
-    """Split the `model` setting into (name, backend): "all-MiniLM-L6-v2@onnx" -> onnx backend."""
-    name, _, backend = setting.partition("@")
-    backend = backend or "torch"
-    if backend not in ("torch", "onnx", "onnx-int8"):
-        raise KBError(f"kb.model: unknown backend {backend!r} (use @torch, @onnx or @onnx-int8)")
-    return name.strip() or DEFAULT_MODEL, backend
-
-
 class SentenceTransformerEmbedder:
     """A sentence-transformers model, loaded on first use and shared within the process."""
 
-    def __init__(self, setting: str = DEFAULT_MODEL) -> None:
-        self.name, self.backend = parse_model_setting(setting)
-        self.model_id = self.name if self.backend == "torch" else f"{self.name}@{self.backend}"
+    def __init__(self, name: str = DEFAULT_MODEL) -> None:
+        self.name = name.strip() or DEFAULT_MODEL
+        self.model_id = self.name
         self.encoded = 0  # texts encoded by this embedder, for reports and tests
 
     @property
     def model(self) -> Any:
         """The loaded SentenceTransformer."""
-        key = (self.name, self.backend)
         with _LOCK:
-            if key not in _MODELS:
-                _MODELS[key] = _load(self.name, self.backend)
-            return _MODELS[key]
+            if self.name not in _MODELS:
+                _MODELS[self.name] = _load(self.name)
+            return _MODELS[self.name]
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """Embed texts in batches; rows are normalised so a dot product is the cosine."""
@@ -110,7 +100,7 @@ class SentenceTransformerEmbedder:
         return int(get()) if get else 384
 
 
-def _load(name: str, backend: str) -> Any:
+def _load(name: str) -> Any:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -126,14 +116,9 @@ def _load(name: str, backend: str) -> Any:
             f"the suggester needs sentence-transformers ({exc}); install it with: pip install 'kb[ml]'"
         ) from None
     path = model_path(name)
-    log.info("loading embedding model %s from %s (%s)", name, path, backend)
-    kwargs: dict[str, Any] = {"device": "cpu"}
-    if backend != "torch":
-        kwargs["backend"] = "onnx"
-        if backend == "onnx-int8":
-            kwargs["model_kwargs"] = {"file_name": "onnx/model_qint8_avx512_vnni.onnx"}
+    log.info("loading embedding model %s from %s", name, path)
     try:
-        return SentenceTransformer(path, **kwargs)
+        return SentenceTransformer(path, device="cpu")
     except Exception as exc:  # any failure to find or read the model becomes one clear message
         raise KBError(
             f"cannot load the embedding model {name!r} ({type(exc).__name__}: {exc}). "

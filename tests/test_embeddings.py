@@ -16,7 +16,6 @@ from kb.embeddings import (
     cache_file,
     embed_articles,
     model_path,
-    parse_model_setting,
 )
 from kb.errors import KBError
 from tests.conftest import MakeKB, load
@@ -122,16 +121,6 @@ def test_best_section_per_article(make_kb: MakeKB) -> None:
     best, chunk = index.best_per_article(emb.encode(["refund money"])[0])
     assert index.chunks[int(chunk[0])].heading == "Fix"
     assert best[0] > best[1]
-
-
-def test_model_setting() -> None:
-    assert parse_model_setting("all-MiniLM-L6-v2") == ("all-MiniLM-L6-v2", "torch")
-    assert parse_model_setting("intfloat/multilingual-e5-small@onnx") == (
-        "intfloat/multilingual-e5-small",
-        "onnx",
-    )
-    with pytest.raises(KBError, match="unknown backend 'gpu'"):
-        parse_model_setting("x@gpu")
 
 
 def test_default_model_comes_from_the_bundled_package() -> None:
