@@ -129,6 +129,7 @@ def test_default_model_comes_from_the_bundled_package() -> None:
     assert model_path("someone/other-model") == "someone/other-model"
 
 
+@pytest.mark.model
 def test_an_unknown_model_is_a_clear_error() -> None:
     emb = SentenceTransformerEmbedder("no-such-org/no-such-model-xyz")
     with pytest.raises(
