@@ -148,6 +148,19 @@ class _Part:
         self.correctors = {aud: ListCorrector(words.get(aud, [])) for aud in AUDIENCES}
         self.synonyms = synonyms or Synonyms()
         self._df: dict[str, int] = {}
+        self._doc_terms: dict[int, frozenset[str]] = {}
+
+    def doc_terms(self, docnum: int, text: str) -> frozenset[str]:
+        """Every analysed term of a document's displayed text, computed once per open index."""
+        found = self._doc_terms.get(docnum)
+        if found is None:
+            cache, an = self.analyzer.term_cache, self.analyzer
+            terms: set[str] = set()
+            for w in set(WORD.findall(text.lower())):
+                cached = cache.get(w)
+                terms.update(cached if cached is not None else an.word_terms(w))
+            found = self._doc_terms[docnum] = frozenset(terms)
+        return found
 
     def df(self, term: str) -> int:
         """Number of documents with `term` in any text field."""
@@ -259,8 +272,13 @@ class Searcher:
         category: str | None = None,
         tag: str | None = None,
         product: str | None = None,
+        snippets: bool = True,
     ) -> SearchResults:
-        """Search public articles (or, with internal=True, everything published) for `query`."""
+        """Search public articles (or, with internal=True, everything published) for `query`.
+
+        With snippets=False the hits carry no snippet and their matched terms come from the
+        index itself: much cheaper for callers that only rank (the suggester).
+        """
         audience = AUDIENCES[1] if internal else AUDIENCES[0]
         if lang is not None and lang not in self.languages():
             raise UsageError(
@@ -279,7 +297,7 @@ class Searcher:
         )
         fallbacks = []
         for part in parts:
-            found = _search_part(part, query, limit, filters, known, audience)
+            found = _search_part(part, query, limit, filters, known, audience, snippets)
             hits += found.hits
             results.did_you_mean = results.did_you_mean or found.did_you_mean
             if found.hits:
@@ -378,7 +396,13 @@ def _either(group: list[Any]) -> Any:
 
 
 def _search_part(
-    part: _Part, query: str, limit: int, filters: Any, known: set[str], audience: str
+    part: _Part,
+    query: str,
+    limit: int,
+    filters: Any,
+    known: set[str],
+    audience: str,
+    snippets: bool = True,
 ) -> SearchResults:
     from whoosh import query as Q
 
@@ -412,25 +436,29 @@ def _search_part(
         or_query.matcher_type = OR_MATCHER if len(cs) <= AND_MAX else Q.Or.ARRAY_MATCHER
         for hit in part.searcher.search(or_query, limit=limit, filter=filters):
             seen.setdefault(hit.docnum, hit)
-    found.hits = [_hit(part, h, cs) for h in seen.values()]  # AND hits first, then OR hits
+    found.hits = [_hit(part, h, cs, snippets) for h in seen.values()]  # AND hits, then OR hits
     return found
 
 
-def _hit(part: _Part, whoosh_hit: Any, cs: list[Concept]) -> Hit:
+def _hit(part: _Part, whoosh_hit: Any, cs: list[Concept], with_snippet: bool = True) -> Hit:
     data = whoosh_hit["display"]
     an = part.analyzer
     wanted = {t for c in cs for terms, _, _ in c.alternatives for t in terms}
     text = data["text"] or data["summary"]
+    full = f"{data['title']}\n{data['summary']}\n{text}"
     marked: set[str] = set()
     doc_terms: set[str] = set()
-    cache = an.term_cache
-    for w in set(WORD.findall(f"{data['title']}\n{data['summary']}\n{text}".lower())):
-        terms = cache.get(w)
-        if terms is None:
-            terms = an.word_terms(w)
-        if not wanted.isdisjoint(terms):
-            marked.add(w)
-            doc_terms.update(wanted.intersection(terms))
+    if with_snippet:
+        cache = an.term_cache
+        for w in set(WORD.findall(full.lower())):
+            terms = cache.get(w)
+            if terms is None:
+                terms = an.word_terms(w)
+            if not wanted.isdisjoint(terms):
+                marked.add(w)
+                doc_terms.update(wanted.intersection(terms))
+    else:  # ranking only: the document's terms are cached, no words to mark
+        doc_terms = set(wanted.intersection(part.doc_terms(whoosh_hit.docnum, full)))
     labels = [c.label for c in cs if any(set(terms) <= doc_terms for terms, _, _ in c.alternatives)]
     return Hit(
         id=whoosh_hit["id"],
@@ -438,7 +466,7 @@ def _hit(part: _Part, whoosh_hit: Any, cs: list[Concept]) -> Hit:
         lang=part.lang,
         url=data["url"],
         score=round(float(whoosh_hit.score), 4),
-        snippet=snippet(text, marked),
+        snippet=snippet(text, marked) if with_snippet else "",
         matched_terms=labels,
         category=data.get("category"),
         summary=data["summary"],

@@ -49,7 +49,7 @@ class SearcherRanker:
 
     def rank(self, text: str, *, limit: int) -> list[KeywordHit]:
         """Search all languages and return the raw hits."""
-        results = self.searcher.search(text, limit=limit, internal=self.internal)
+        results = self.searcher.search(text, limit=limit, internal=self.internal, snippets=False)
         return [
             KeywordHit(h.id, float(h.score), tuple(h.matched_terms or ())) for h in results.hits
         ]
