@@ -6,6 +6,7 @@ import contextlib
 import hashlib
 import importlib
 import importlib.util
+import json
 import logging
 import os
 import shutil
@@ -68,6 +69,11 @@ class KBPlugin(BasePlugin[KBPluginConfig]):
         self.model: SiteModel | None = None
         self.failure: KBError | None = None
         self.incremental: bool = False
+        self.pagefind: site_search.PagefindStream | None = None
+        self.indexer: IndexProcess | None = None
+        self.stamp = ""
+        self.page_hashes: dict[str, str] = {}
+        self.kept: set[str] = set()  # pages of a dirty build that MkDocs will not render again
 
     @property
     def internal(self) -> bool:
@@ -96,6 +102,8 @@ class KBPlugin(BasePlugin[KBPluginConfig]):
         except KBError as exc:
             self.failure = exc
             raise PluginError(str(exc)) from exc
+        self._stop_helpers()
+        self.indexer = IndexProcess.start(self.kb)
         model = self.model = SiteModel(self.kb, internal=self.internal)
         for file in list(files):
             if file.is_documentation_page() and model.excludes(file.src_uri):
@@ -105,7 +113,30 @@ class KBPlugin(BasePlugin[KBPluginConfig]):
                 files.append(File.generated(config, uri, content=page.markdown()))
         config.nav = model.nav()
         self._check_previous_build(config, files)
+        if self.config.pagefind:
+            self._start_pagefind(config, files)
         return files
+
+    def _start_pagefind(self, config: MkDocsConfig, files: Files) -> None:
+        """Start the Pagefind service; on a dirty build, feed it the pages MkDocs will not render."""
+        assert self.model is not None
+        self.pagefind = site_search.PagefindStream(Path(config.site_dir))
+        if not self.incremental:
+            return
+        self.pagefind.add_unchanged(sorted(self.kept))
+
+    def _stop_helpers(self) -> None:
+        """Stop a Pagefind service and wait for an index process left by an earlier, failed build."""
+        if self.pagefind is not None:
+            self.pagefind.abort()
+            self.pagefind = None
+        if self.indexer is not None:
+            self.indexer.wait()
+            self.indexer = None
+
+    def on_build_error(self, error: Exception) -> None:
+        """Stop the helpers of a failed build; the index process finishes its atomic swap."""
+        self._stop_helpers()
 
     def _check_previous_build(self, config: MkDocsConfig, files: Files) -> None:
         """On a dirty build, start over when more than article bodies changed; else build in place.
@@ -116,7 +147,13 @@ class KBPlugin(BasePlugin[KBPluginConfig]):
         assert self.model is not None
         site_dir = Path(config.site_dir)
         stamp = site_dir / STAMP
-        self.incremental = stamp.is_file() and stamp.read_text() == self._stamp()
+        self.stamp = self._stamp()
+        self.page_hashes = {uri: self._page_hash(uri) for uri in self.model.pages}
+        self.kept = set()
+        lines = stamp.read_text().splitlines() if stamp.is_file() else []
+        self.incremental = bool(lines) and lines[0] == self.stamp
+        pairs = (line.split(" ", 1) for line in lines[1:] if " " in line)
+        previous = {uri: digest for digest, uri in pairs}
         if not self.incremental:
             if stamp.exists():
                 discard(list(site_dir.iterdir()), beside=site_dir)
@@ -130,7 +167,18 @@ class KBPlugin(BasePlugin[KBPluginConfig]):
         for file in files:
             generated = file.abs_src_path is None or file.src_uri in self.model.pages
             if file.is_documentation_page() and not generated:
+                if not file.is_modified():
+                    self.kept.add(file.dest_uri)
                 continue  # unlinked in on_post_page, only when MkDocs renders it
+            if (
+                file.abs_src_path is None
+                and file.is_documentation_page()
+                and previous.get(file.src_uri, "") == self.page_hashes.get(file.src_uri)
+                and Path(file.abs_dest_path).is_file()
+            ):  # a generated page with the same Markdown and context as the one on disk
+                setattr(file, "is_modified", lambda: False)  # noqa: B010 - MkDocs then skips it
+                self.kept.add(file.dest_uri)
+                continue
             if generated or file.is_modified():
                 rewritten.append(Path(file.abs_dest_path))
         for path in rewritten:
@@ -140,7 +188,16 @@ class KBPlugin(BasePlugin[KBPluginConfig]):
         """Unlink the page's previous output before MkDocs writes it (see _check_previous_build)."""
         if self.incremental:
             Path(page.file.abs_dest_path).unlink(missing_ok=True)
+        if self.pagefind is not None:
+            self.pagefind.add(page.file.dest_uri, output)
         return output
+
+    def _page_hash(self, uri: str) -> str:
+        """What a generated page shows: its Markdown and its theme context."""
+        assert self.model is not None
+        page = self.model.pages[uri]
+        context = json.dumps(self.model.page_context(uri), sort_keys=True, default=str)
+        return hashlib.sha256((page.markdown() + "\0" + context).encode()).hexdigest()
 
     def _stamp(self) -> str:
         assert self.model is not None and self.settings is not None
@@ -151,6 +208,19 @@ class KBPlugin(BasePlugin[KBPluginConfig]):
         if self.settings.config_file:
             digest.update(self.settings.config_file.read_bytes())
         return digest.hexdigest()
+
+    def on_env(self, env: Any, /, *, config: MkDocsConfig, files: Files) -> Any:
+        """Cache compiled templates in .kb/cache: compiling the theme costs more than a rebuild."""
+        import jinja2
+
+        assert self.settings is not None
+        cache = self.settings.cache_dir / "templates"
+        try:
+            cache.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            return env  # a read-only checkout: compile every time
+        env.bytecode_cache = jinja2.FileSystemBytecodeCache(str(cache))
+        return env
 
     def on_page_content(self, html: str, page: Page, config: MkDocsConfig, files: Files) -> str:
         """Mermaid blocks for the theme; SOP sections in their own blocks (purpose first, steps)."""
@@ -173,13 +243,27 @@ class KBPlugin(BasePlugin[KBPluginConfig]):
         """Write the browser search index and the kb search index; stamp the output."""
         assert self.model is not None and self.kb is not None
         site_dir = Path(config.site_dir)
-        if self.config.pagefind:
+        write_redirects(self.model, site_dir)
+        pagefind, self.pagefind = self.pagefind, None
+        if pagefind is not None:
             if self.incremental:
                 discard([site_dir / site_search.BUNDLE], beside=site_dir)
-            site_search.build_pagefind(site_dir)
-        write_redirects(self.model, site_dir)
-        build_search_index(self.kb)
-        (site_dir / STAMP).write_text(self._stamp())
+            try:
+                pagefind.finish()
+            except KBError as exc:
+                self.failure = exc
+                raise PluginError(str(exc)) from exc
+        indexer, self.indexer = self.indexer, None
+        try:
+            if indexer is None:
+                build_search_index(self.kb)
+            else:
+                indexer.join()
+        except KBError as exc:
+            self.failure = exc
+            raise PluginError(str(exc)) from exc
+        pages = "".join(f"{h} {uri}\n" for uri, h in sorted(self.page_hashes.items()))
+        (site_dir / STAMP).write_text(f"{self.stamp}\n{pages}")
 
 
 STAMP = ".kb-build"
@@ -204,6 +288,57 @@ def build_search_index(kb: KnowledgeBase) -> None:
     module = importlib.import_module("kb.search")
     if hasattr(module, "build_index"):
         module.build_index(kb)
+
+
+class IndexProcess:
+    """build_search_index(kb) in a forked child, so it runs on another core while MkDocs renders."""
+
+    def __init__(self, process: Any, reader: Any) -> None:
+        self.process = process
+        self.reader = reader
+
+    @classmethod
+    def start(cls, kb: KnowledgeBase) -> IndexProcess | None:
+        """Fork the indexer; None where forking is unsafe (threads running) or unavailable."""
+        import multiprocessing
+        import threading
+
+        if threading.active_count() > 1 or "fork" not in multiprocessing.get_all_start_methods():
+            return None
+        ctx = multiprocessing.get_context("fork")
+        reader, writer = ctx.Pipe(duplex=False)
+        process = ctx.Process(target=_index_child, args=(kb, writer), name="kb-index")
+        process.start()
+        writer.close()
+        return cls(process, reader)
+
+    def join(self) -> None:
+        """Wait for the child; raise KBError with its message when it failed."""
+        try:
+            message: str | None = self.reader.recv()
+        except EOFError:  # the child closed the pipe without a message: it succeeded or died
+            message = None
+        self.wait()
+        if message is None and self.process.exitcode != 0:
+            message = f"the indexing process died (exit code {self.process.exitcode})"
+        if message is not None:
+            raise KBError(f"the search index was not built: {message}")
+
+    def wait(self) -> None:
+        """Wait for the child to end and release its pipe."""
+        self.process.join()
+        self.reader.close()
+
+
+def _index_child(kb: KnowledgeBase, writer: Any) -> None:
+    try:
+        build_search_index(kb)
+    except KBError as exc:
+        writer.send(str(exc))
+    except Exception as exc:  # report it to the parent; a traceback goes to stderr
+        log.exception("the search index failed")
+        writer.send(f"{type(exc).__name__}: {exc}")
+    writer.close()
 
 
 # -- the kb commands' entry points ----------------------------------------------------------------
@@ -272,7 +407,7 @@ def _swap(new: Path, target: Path) -> None:
     except OSError:
         old.rename(target)
         raise
-    discard([old], beside=target)
+    discard([old.parent], beside=target)
 
 
 def discard(paths: list[Path], beside: Path) -> None:

@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import contextlib
 import logging
+import os
+import shutil
+import tempfile
+import threading
 from pathlib import Path
+from typing import Any
 
 from kb.errors import KBError
 
@@ -31,3 +38,138 @@ def build_pagefind(site_dir: Path) -> int:
         raise KBError(f"{site_dir}: Pagefind could not index the site: {exc}") from None
     log.info("pagefind: indexed %d pages in %s", count, site_dir)
     return count
+
+
+class PagefindStream:
+    """A Pagefind index fed page by page while MkDocs renders, on an event loop in its own thread.
+
+    The Pagefind service is a separate process, so its parsing and indexing run on another core
+    while this one renders. `finish` waits for every page and writes the bundle.
+    """
+
+    def __init__(self, site_dir: Path) -> None:
+        try:
+            from pagefind.index import IndexConfig, PagefindIndex
+        except ImportError:  # pragma: no cover - pagefind is a dependency of the site extra
+            raise KBError("browser search needs Pagefind: pip install 'pagefind[bin]'") from None
+        self.site_dir = site_dir
+        self.paths: set[str] = set()
+        self._pending: list[concurrent.futures.Future[int]] = []
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="pagefind", daemon=True)
+        self._thread.start()
+        config = IndexConfig(output_path=str(site_dir / BUNDLE), exclude_selectors=[".headerlink"])
+        self._index = PagefindIndex(config=config)
+        self._ready = self._submit(self._start())
+
+    async def _start(self) -> None:
+        await self._index.__aenter__()
+        service = getattr(self._index, "_service", None)
+        task = getattr(service, "_poll_task", None)
+        if service is not None and task is not None and hasattr(service, "_responses"):
+            task.cancel()  # it sleeps 0.1 s before each response: 100 s for 1,000 pages
+            service._poll_task = asyncio.get_running_loop().create_task(_read_responses(service))
+
+    def _submit(self, coro: Any) -> concurrent.futures.Future[Any]:
+        return asyncio.run_coroutine_threadsafe(coro, self._loop)
+
+    async def _add(self, path: str, html: str | None) -> int:
+        await asyncio.wrap_future(self._ready)
+        if html is None:
+            html = (self.site_dir / path).read_text(encoding="utf-8")
+        if "data-pagefind-body" not in html:
+            return 0
+        await self._index.add_html_file(content=html, url=page_url(path))
+        return 1
+
+    def add_unchanged(self, paths: list[str]) -> None:
+        """Index pages already on disk in one directory pass: much faster than page by page."""
+        paths = [p for p in paths if p not in self.paths]
+        self.paths.update(paths)
+        self._pending.append(self._submit(self._add_unchanged(paths)))
+
+    async def _add_unchanged(self, paths: list[str]) -> int:
+        await asyncio.wrap_future(self._ready)
+        # Hard links of the pages, beside the site: Pagefind reads them on its own threads.
+        shadow = Path(tempfile.mkdtemp(prefix=".kb-pagefind-", dir=self.site_dir.parent))
+        try:
+            count = 0
+            for path in paths:
+                source = self.site_dir / path
+                if b"data-pagefind-body" in source.read_bytes():
+                    (shadow / path).parent.mkdir(parents=True, exist_ok=True)
+                    os.link(source, shadow / path)
+                    count += 1
+            if count:
+                await self._index.add_directory(str(shadow))
+            return count
+        finally:
+            shutil.rmtree(shadow, ignore_errors=True)
+
+    def add(self, path: str, html: str | None = None) -> None:
+        """Index the page written to `path` (relative to the site); read it from disk if no html."""
+        if path in self.paths:
+            return
+        self.paths.add(path)
+        self._pending.append(self._submit(self._add(path, html)))
+
+    def finish(self) -> int:
+        """Index the site's remaining HTML files, wait for all pages, write the bundle; return the count."""
+        for file in sorted(self.site_dir.rglob("*.html")):
+            rel = file.relative_to(self.site_dir).as_posix()
+            if not rel.startswith(f"{BUNDLE}/"):
+                self.add(rel)
+        try:
+            count = sum(future.result() for future in self._pending)
+            self._submit(self._index.__aexit__(None, None, None)).result()
+        except Exception as exc:  # the service reports problems as plain exceptions
+            self.abort()
+            raise KBError(f"{self.site_dir}: Pagefind could not index the site: {exc}") from None
+        self._stop()
+        log.info("pagefind: indexed %d pages in %s", count, self.site_dir)
+        return count
+
+    def abort(self) -> None:
+        """Stop the Pagefind service without writing anything."""
+        if not self._thread.is_alive():
+            return
+        for future in self._pending:
+            future.cancel()
+        with contextlib.suppress(Exception):
+            self._ready.result()
+            self._submit(self._index.__aexit__(RuntimeError, None, None)).result(timeout=10)
+        self._stop()
+
+    def _stop(self) -> None:
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join()
+        self._loop.close()
+
+
+def page_url(path: str) -> str:
+    """The URL Pagefind gives the page at `path`: index.html dropped, as with --site."""
+    url = "/" + path
+    return url[: -len("index.html")] if url.endswith("/index.html") else url
+
+
+async def _read_responses(service: Any) -> None:
+    """Resolve the Pagefind service's pending requests as soon as each response arrives."""
+    import base64
+    import json
+
+    while True:
+        output = await service._backend.stdout.readuntil(b",")
+        resp = json.loads(base64.b64decode(output[:-1]))
+        if resp is None:
+            continue
+        message_id = resp.get("message_id")
+        payload = resp.get("payload", {})
+        if message_id is None and payload.get("original_message"):
+            message_id = (json.loads(payload["original_message"]) or {}).get("message_id")
+        future = service._responses.get(message_id)
+        if future is None or future.done():
+            continue
+        if payload.get("type") == "Error":
+            future.set_exception(Exception(payload.get("message"), payload.get("original_message")))
+        else:
+            future.set_result(payload)
