@@ -150,11 +150,18 @@ class SiteModel:
             "s": strings(lang),
             "internal_build": self.internal,
             "home": {"title": strings(lang)["home"], "url": home.url},
-            "categories": [self._category(lang, c) for c in self.category_slugs(lang)],
+            "categories": self._categories(lang),
             "support": dict(s.support),
             "feedback_url": s.feedback_url,
             "tags_url": f"{lang}/tags/" if f"{lang}/tags/index.md" in self.pages else "",
         }
+
+    def _categories(self, lang: str) -> list[dict[str, Any]]:
+        """The category cards of `lang`, built once per build: every page shows them."""
+        cache: dict[str, list[dict[str, Any]]] = self.__dict__.setdefault("_categories_cache", {})
+        if lang not in cache:
+            cache[lang] = [self._category(lang, c) for c in self.category_slugs(lang)]
+        return cache[lang]
 
     def _category(self, lang: str, slug: str) -> dict[str, Any]:
         cat = self.settings.categories.get(slug)

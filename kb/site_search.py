@@ -1,10 +1,12 @@
-"""Browser search for the built help site: a Pagefind index per `<html lang>`, with stemming."""
+"""Search for the built help site: Pagefind (one index per `<html lang>`) and the kb index."""
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
 import contextlib
+import importlib
+import importlib.util
 import logging
 import os
 import shutil
@@ -13,6 +15,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from kb.collection import KnowledgeBase
 from kb.errors import KBError
 
 log = logging.getLogger(__name__)
@@ -173,3 +176,63 @@ async def _read_responses(service: Any) -> None:
             future.set_exception(Exception(payload.get("message"), payload.get("original_message")))
         else:
             future.set_result(payload)
+
+
+def build_search_index(kb: KnowledgeBase) -> None:
+    """Call kb.search.build_index(kb) when that module exists (it is optional)."""
+    if importlib.util.find_spec("kb.search") is None:
+        return
+    module = importlib.import_module("kb.search")
+    if hasattr(module, "build_index"):
+        module.build_index(kb)
+
+
+class IndexProcess:
+    """build_search_index(kb) in a forked child, so it runs on another core while MkDocs renders."""
+
+    def __init__(self, process: Any, reader: Any) -> None:
+        self.process = process
+        self.reader = reader
+
+    @classmethod
+    def start(cls, kb: KnowledgeBase) -> IndexProcess | None:
+        """Fork the indexer; None where forking is unsafe (threads running) or unavailable."""
+        import multiprocessing
+        import threading
+
+        if threading.active_count() > 1 or "fork" not in multiprocessing.get_all_start_methods():
+            return None
+        ctx = multiprocessing.get_context("fork")
+        reader, writer = ctx.Pipe(duplex=False)
+        process = ctx.Process(target=_index_child, args=(kb, writer), name="kb-index")
+        process.start()
+        writer.close()
+        return cls(process, reader)
+
+    def join(self) -> None:
+        """Wait for the child; raise KBError with its message when it failed."""
+        try:
+            message: str | None = self.reader.recv()
+        except EOFError:  # the child closed the pipe without a message: it succeeded or died
+            message = None
+        self.wait()
+        if message is None and self.process.exitcode != 0:
+            message = f"the indexing process died (exit code {self.process.exitcode})"
+        if message is not None:
+            raise KBError(f"the search index was not built: {message}")
+
+    def wait(self) -> None:
+        """Wait for the child to end and release its pipe."""
+        self.process.join()
+        self.reader.close()
+
+
+def _index_child(kb: KnowledgeBase, writer: Any) -> None:
+    try:
+        build_search_index(kb)
+    except KBError as exc:
+        writer.send(str(exc))
+    except Exception as exc:  # report it to the parent; a traceback goes to stderr
+        log.debug("the search index failed", exc_info=True)
+        writer.send(f"{type(exc).__name__}: {exc}")
+    writer.close()
