@@ -11,11 +11,45 @@ import tempfile
 import time
 from pathlib import Path
 
-WORDS = (
-    "account password invoice refund order delivery parcel return label payment card app login "
-    "email address locker courier tracking discount voucher gift membership cancel exchange size "
-    "damaged missing charge bank transfer instalment reminder security code verify device browser"
-).split()
+WORDS = [
+    "account",
+    "password",
+    "invoice",
+    "refund",
+    "order",
+    "delivery",
+    "parcel",
+    "return",
+    "label",
+    "payment",
+    "card",
+    "app",
+    "login",
+    "email",
+    "address",
+    "locker",
+    "courier",
+    "tracking",
+    "discount",
+    "voucher",
+    "gift",
+    "membership",
+    "cancel",
+    "exchange",
+    "size",
+    "damaged",
+    "missing",
+    "charge",
+    "bank",
+    "transfer",
+    "instalment",
+    "reminder",
+    "security",
+    "code",
+    "verify",
+    "device",
+    "browser",
+]
 
 
 def make_article(i: int, rng: random.Random, n: int) -> str:

@@ -40,7 +40,9 @@ MakeKB = Callable[..., Path]
 def make_kb(tmp_path: Path) -> MakeKB:
     """Write a KB: {rel path: text or (meta, body) or meta dict}; returns the mkdocs.yml path."""
 
-    def make(files: dict[str, Any], kb_options: dict[str, Any] | None = None, **config: Any) -> Path:
+    def make(
+        files: dict[str, Any], kb_options: dict[str, Any] | None = None, **config: Any
+    ) -> Path:
         root = tmp_path / "kb"
         docs = root / "articles"
         docs.mkdir(parents=True, exist_ok=True)
