@@ -305,6 +305,10 @@ def cross_check(kb: KnowledgeBase) -> Iterable[ArticleError]:
             )
         else:
             first[a.id] = a
+    first_translation: dict[tuple[str, str], Article] = {}
+    for a in kb.articles:
+        if a.translation_of:
+            first_translation.setdefault((a.translation_of, a.lang), a)
     for a in kb.articles:
         for i, rid in enumerate(a.related):
             line = a.line_of("related", i)
@@ -319,11 +323,13 @@ def cross_check(kb: KnowledgeBase) -> Iterable[ArticleError]:
                     "related",
                     f"no article with id '{rid}'" + did_you_mean(rid, ids),
                 )
-        yield from _check_translation(kb, a, ids)
+        yield from _check_translation(kb, a, ids, first_translation)
         yield from _check_links(kb, a)
 
 
-def _check_translation(kb: KnowledgeBase, a: Article, ids: list[str]) -> Iterator[ArticleError]:
+def _check_translation(
+    kb: KnowledgeBase, a: Article, ids: list[str], first: dict[tuple[str, str], Article]
+) -> Iterator[ArticleError]:
     sid = a.translation_of
     if not sid:
         return
@@ -347,13 +353,13 @@ def _check_translation(kb: KnowledgeBase, a: Article, ids: list[str]) -> Iterato
             f"'{sid}' is in the same language ({a.lang}); a translation needs another language",
         )
     else:
-        twins = [b for b in kb.articles if b.translation_of == sid and b.lang == a.lang]
-        if len(twins) > 1 and twins[0] is not a:
+        earlier = first[(sid, a.lang)]
+        if earlier is not a:
             yield _err(
                 kb,
                 a,
                 "translation_of",
-                f"'{sid}' already has a {a.lang} translation: {kb.display(twins[0])}",
+                f"'{sid}' already has a {a.lang} translation: {kb.display(earlier)}",
             )
 
 
