@@ -149,6 +149,7 @@ class _Part:
         self.synonyms = synonyms or Synonyms()
         self._df: dict[str, int] = {}
         self._doc_terms: dict[int, frozenset[str]] = {}
+        self._corrections: dict[tuple[str, str], tuple[str, ...]] = {}
 
     def doc_terms(self, docnum: int, text: str) -> frozenset[str]:
         """Every analysed term of a document's displayed text, computed once per open index."""
@@ -177,6 +178,15 @@ class _Part:
 
     def corrections(self, word: str, audience: str) -> list[str]:
         """Known words close to `word`, most likely first (edit distance 1, or 2 for long words)."""
+        key = (word, audience)
+        cached = self._corrections.get(key)
+        if cached is None:
+            if len(self._corrections) >= 20_000:  # bounded: a flood of odd words cannot grow it
+                self._corrections.clear()
+            cached = self._corrections[key] = self._find_corrections(word, audience)
+        return list(cached)
+
+    def _find_corrections(self, word: str, audience: str) -> tuple[str, ...]:
         maxdist = 1 if len(word) < 8 else 2
         corrector = self.correctors[audience]
         candidates = {sug: -neg for neg, sug in corrector._suggestions(word, maxdist, 1)}
@@ -190,7 +200,7 @@ class _Part:
             term = self.analyzer.norm(sug)
             if self.df(term):
                 found.append((dist, -self.df(term), sug))
-        return [s for _, _, s in sorted(found)[:3]]
+        return tuple(s for _, _, s in sorted(found)[:3])
 
     def close(self) -> None:
         """Release the index files."""
