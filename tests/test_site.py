@@ -147,27 +147,29 @@ def test_search_index_and_sitemap_hold_only_public_pages(sites):
     ]  # one index per language
 
 
-def test_sample_kb_strict_build_leaks_nothing(tmp_path):
+def mkdocs_build(
+    config: Path, dest: Path, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run a plain `mkdocs build --strict` of `config` into `dest` in a child process."""
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+    cmd = [
+        sys.executable,
+        "-m",
+        "mkdocs",
+        "build",
+        "--strict",
+        "-q",
+        "-f",
+        str(config),
+        "-d",
+        str(dest),
+    ]
+    return subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=cwd)
+
+
+def test_sample_kb_strict_build_leaks_nothing(tmp_path):
     site = tmp_path / "site"
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "mkdocs",
-            "build",
-            "--strict",
-            "-q",
-            "-f",
-            str(REPO / "mkdocs.yml"),
-            "-d",
-            str(site),
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=tmp_path,
-    )
+    result = mkdocs_build(REPO / "mkdocs.yml", site, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     kb = KnowledgeBase.load(Settings.load(REPO / "mkdocs.yml"))
     assert any(not a.is_public for a in kb.articles)
@@ -210,25 +212,8 @@ def test_kb_build_command_reports_errors_without_traceback(make_kb, capsys):
 
 def test_plain_mkdocs_build_gives_the_same_pages(sites, tmp_path):
     config, public, _ = sites
-    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
     out = tmp_path / "plain"
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "mkdocs",
-            "build",
-            "--strict",
-            "-q",
-            "-f",
-            str(config),
-            "-d",
-            str(out),
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-    )
+    result = mkdocs_build(config, out)
     assert result.returncode == 0, result.stderr
     pages = sorted(p.relative_to(public).as_posix() for p in public.rglob("*.html"))
     assert pages == sorted(p.relative_to(out).as_posix() for p in out.rglob("*.html"))
