@@ -64,9 +64,10 @@ def model_path(name: str) -> str:
 class SentenceTransformerEmbedder:
     """A sentence-transformers model, loaded on first use and shared within the process."""
 
-    def __init__(self, name: str = DEFAULT_MODEL) -> None:
+    def __init__(self, name: str = DEFAULT_MODEL, batch_size: int = 32) -> None:
         self.name = name.strip() or DEFAULT_MODEL
         self.model_id = self.name
+        self.batch_size = batch_size  # texts per forward pass (sorted by length, padded per batch)
         self.encoded = 0  # texts encoded by this embedder, for reports and tests
 
     @property
@@ -85,7 +86,7 @@ class SentenceTransformerEmbedder:
             return np.zeros((0, self.dim), dtype=np.float32)
         vectors = self.model.encode(
             list(texts),
-            batch_size=32,
+            batch_size=self.batch_size,
             normalize_embeddings=True,
             convert_to_numpy=True,
             show_progress_bar=False,
@@ -98,6 +99,16 @@ class SentenceTransformerEmbedder:
         """Length of the vectors."""
         get = getattr(self.model, "get_sentence_embedding_dimension", None)
         return int(get()) if get else 384
+
+
+def set_torch_threads(n: int) -> int:
+    """Limit torch's intra-op threads to `n` (at least 1); return the number set (0 without torch)."""
+    try:
+        import torch
+    except ImportError:
+        return 0
+    torch.set_num_threads(max(1, n))
+    return int(torch.get_num_threads())
 
 
 def _load(name: str) -> Any:

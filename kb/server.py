@@ -7,11 +7,14 @@ Bad input is a 4xx with a message naming the field, never a 500.
 
 from __future__ import annotations
 
+import dataclasses
 import hmac
+import json
 import logging
 import os
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
@@ -27,7 +30,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from kb.errors import KBError, UsageError
 from kb.feedback import REASONS, FeedbackStore, open_store
-from kb.ratelimit import Rate, RateLimiter
+from kb.ratelimit import Rate, RateLimiter, SharedBuckets
 from kb.server_input import (
     ApiError,
     error_response,
@@ -39,7 +42,7 @@ from kb.server_input import (
     read_json,
 )
 from kb.server_openapi import spec
-from kb.server_state import Loader, Snapshot, SnapshotHolder, Watcher
+from kb.server_state import Loader, Snapshot, SnapshotHolder, Watcher, search_key
 from kb.server_webhooks import ticket_from_webhook
 from kb.suggest import Suggestions
 from kb.tickets import clean_text
@@ -67,6 +70,23 @@ class ServerOptions:
     serve_site: bool = True
     with_model: bool = True
     max_pending: int = 64  # suggest calls waiting or running; more are refused with 503 (busy)
+    torch_threads: int = 1  # intra-op threads of the model; 0: torch's default (one per core)
+    embed_batch: int = 8  # ticket texts per forward pass when concurrent suggest calls batch up
+    rate_file: str | None = None  # rate-limit buckets shared by worker processes (--workers)
+
+    def to_json(self) -> str:
+        """These options as JSON, for worker processes (kb serve --workers)."""
+        data = dataclasses.asdict(self)
+        data["rates"] = {k: [r.per_second, r.burst] for k, r in self.rates.items()}
+        data["cors_origins"] = list(self.cors_origins)
+        return json.dumps(data)
+
+    @classmethod
+    def from_json(cls, text: str) -> ServerOptions:
+        """The options `to_json` wrote."""
+        data = json.loads(text)
+        data["rates"] = {k: Rate(float(v[0]), float(v[1])) for k, v in data["rates"].items()}
+        return cls(**data)
 
 
 # -- the per-request snapshot ----------------------------------------------------------------------
@@ -125,7 +145,8 @@ class Api:
         self.options = options
         self.holder = holder
         self.store = store
-        self.limiter = RateLimiter(options.rates)
+        shared = SharedBuckets(Path(options.rate_file)) if options.rate_file else None
+        self.limiter = RateLimiter(options.rates, shared=shared)
         token = options.token if options.token is not None else os.environ.get(TOKEN_ENV, "")
         self.token = token.strip() or None
         self.languages = list(settings.languages)
@@ -196,8 +217,13 @@ class Api:
         snap = self.snapshot(request)
         if snap.searcher is None:
             raise ApiError(503, "no search index yet; run kb build")
-        results = await run_in_threadpool(snap.search, q, lang=lang, limit=limit, internal=False)
-        return JSONResponse(results.to_dict())
+        # a cached answer is served right here; only a real search goes to a worker thread
+        body = snap.cached_json(search_key(q, lang=lang, limit=limit, internal=False))
+        if body is None:
+            body = await run_in_threadpool(
+                snap.search_json, q, lang=lang, limit=limit, internal=False
+            )
+        return Response(body, media_type="application/json")
 
     async def suggest(self, request: Request) -> Response:
         """POST /api/suggest {"text", "lang", "limit"}."""
@@ -345,13 +371,20 @@ def create_app(
     embedder: Embedder | None = None,
 ) -> Starlette:
     """Build the ASGI app: loads the current build now and watches for new ones while running."""
-    from kb.embeddings import load_embedder
+    from kb.embeddings import load_embedder, set_torch_threads
     from kb.server_state import BatchingEmbedder
 
     options = options or ServerOptions()
     batching = None
     if options.with_model:
-        batching = BatchingEmbedder(embedder or load_embedder(settings.model))
+        inner = embedder or load_embedder(settings.model)
+        if hasattr(inner, "batch_size"):
+            inner.batch_size = max(1, options.embed_batch)
+        if options.torch_threads > 0:
+            # two intra-op threads on a 2-core machine spin against the request threads (and
+            # the other workers); batching gives the model its throughput instead
+            set_torch_threads(options.torch_threads)
+        batching = BatchingEmbedder(inner)
     loader = Loader(
         settings, batching, serve_site=options.serve_site, with_model=options.with_model
     )
@@ -401,6 +434,8 @@ def create_app(
             store.close()
             if batching is not None:
                 batching.close()
+            if api.limiter.shared is not None:
+                api.limiter.shared.close()
             loader.cleanup()
 
     app = Starlette(
@@ -419,3 +454,15 @@ def create_app(
 async def _api_not_found(scope: Scope, receive: Receive, send: Send) -> None:
     response = error_response(404, "no such endpoint; see /api/openapi.json")
     await response(scope, receive, send)
+
+
+WORKER_ENV = "KB_SERVE_WORKER"  # how `kb serve --workers N` hands config and options to workers
+
+
+def worker_app() -> Starlette:
+    """The app factory each worker process of `kb serve --workers N` calls (uvicorn factory=True)."""
+    from kb.settings import Settings
+
+    spec = json.loads(os.environ[WORKER_ENV])
+    settings = Settings.load(spec["config"])
+    return create_app(settings, ServerOptions.from_json(spec["options"]))

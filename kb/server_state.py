@@ -9,6 +9,7 @@ snapshot is closed once its last request has finished.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import queue
@@ -51,6 +52,18 @@ def build_marker(settings: Settings) -> Marker:
     except OSError:
         site = None
     return (current, site)
+
+
+def search_key(query: str, **kwargs: Any) -> Any:
+    """The cache key of one search."""
+    return (query, tuple(sorted(kwargs.items())))
+
+
+def render_json(content: Any) -> bytes:
+    """JSON bytes exactly as Starlette's JSONResponse renders `content`."""
+    return json.dumps(
+        content, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":")
+    ).encode("utf-8")
 
 
 # -- embedding many requests in one batch ----------------------------------------------------------
@@ -134,7 +147,10 @@ class Snapshot:
     problems: list[str] = field(default_factory=list)
     loaded_at: float = field(default_factory=time.time)
     search_lock: threading.Lock = field(default_factory=threading.Lock)
-    cache: OrderedDict[Any, Any] = field(default_factory=OrderedDict)  # recent search results
+    cache_lock: threading.Lock = field(
+        default_factory=threading.Lock
+    )  # held briefly, not searching
+    cache: OrderedDict[Any, bytes] = field(default_factory=OrderedDict)  # recent search answers
     cache_hits: int = 0
     users: int = 0
     retired: bool = False
@@ -145,21 +161,39 @@ class Snapshot:
         return self.searcher.generation.name if self.searcher is not None else None
 
     def search(self, query: str, **kwargs: Any) -> Any:
-        """Search under the lock."""
+        """Search under the lock (uncached: the API caches the JSON answers, see search_json)."""
         if self.searcher is None:
             raise KBError("no search index yet; run kb build")
-        key = (query, tuple(sorted(kwargs.items())))
         with self.search_lock:
+            return self.searcher.search(query, **kwargs)
+
+    def cached_json(self, key: Any) -> bytes | None:
+        """The cached JSON answer for `key`, if any; never waits for a running search."""
+        with self.cache_lock:
             found = self.cache.get(key)
             if found is not None:
                 self.cache.move_to_end(key)
                 self.cache_hits += 1
+            return found
+
+    def search_json(self, query: str, **kwargs: Any) -> bytes:
+        """The search results as JSON bytes, from the cache or searched under the lock."""
+        key = search_key(query, **kwargs)
+        found = self.cached_json(key)
+        if found is not None:
+            return found
+        if self.searcher is None:
+            raise KBError("no search index yet; run kb build")
+        with self.search_lock:
+            found = self.cached_json(key)  # a request just before this one may have searched it
+            if found is not None:
                 return found
-            found = self.searcher.search(query, **kwargs)
-            self.cache[key] = found
+            body = render_json(self.searcher.search(query, **kwargs).to_dict())
+        with self.cache_lock:
+            self.cache[key] = body
             if len(self.cache) > SEARCH_CACHE:
                 self.cache.popitem(last=False)
-            return found
+        return body
 
     def close(self) -> None:
         """Release the index files and delete the site copy."""
