@@ -1,14 +1,26 @@
-"""Per-client rate limits: a token bucket per (client, bucket name), bounded in memory."""
+"""Per-client rate limits: a token bucket per (client, bucket name), bounded in memory.
+
+One server process keeps its buckets in a dict; the worker processes of `kb serve --workers N`
+share theirs through a small memory-mapped file (SharedBuckets), so a client gets the same limit
+whichever worker answers it.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import hashlib
 import math
+import mmap
+import os
 import re
+import struct
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from kb.errors import UsageError
 
@@ -53,10 +65,12 @@ class RateLimiter:
         *,
         max_clients: int = 50_000,
         clock: Callable[[], float] = time.monotonic,
+        shared: SharedBuckets | None = None,
     ) -> None:
         self.rates = rates
         self.max_clients = max_clients
         self.clock = clock
+        self.shared = shared  # buckets shared with other processes (None: this process's own)
         self._buckets: OrderedDict[tuple[str, str], tuple[float, float]] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -66,6 +80,9 @@ class RateLimiter:
         if rate is None or rate.unlimited:
             return 0.0
         now = self.clock()
+        if self.shared is not None:
+            with self._lock:  # flock does not exclude threads of one process
+                return self.shared.take(f"{bucket}\x00{client}", rate, cost, now)
         key = (bucket, client)
         with self._lock:
             tokens, last = self._buckets.pop(key, (rate.burst, now))
@@ -83,3 +100,77 @@ class RateLimiter:
     def retry_after(self, wait: float) -> int:
         """Whole seconds for a Retry-After header."""
         return max(1, math.ceil(wait))
+
+
+class SharedBuckets:
+    """Token buckets in a memory-mapped file that several processes update under a file lock.
+
+    The file is a table of slots (key hash, tokens, time of last update), 4-way set-associative:
+    a key lives in one of 4 slots picked by its hash; a new key takes the least recently used of
+    them. Times are time.monotonic(), which all processes of the machine share.
+    """
+
+    SLOT = struct.Struct("<Qdd")
+    WAYS = 4
+
+    def __init__(self, path: Path, slots: int = 1 << 16) -> None:
+        self.path = path
+        self.slots = max(self.WAYS, slots - slots % self.WAYS)
+        size = self.slots * self.SLOT.size
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            if os.fstat(fd).st_size != size:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                try:
+                    if os.fstat(fd).st_size != size:
+                        os.ftruncate(fd, size)  # new slots are zero: empty
+                finally:
+                    fcntl.flock(fd, fcntl.LOCK_UN)
+            self._map = mmap.mmap(fd, size)
+        except OSError:
+            os.close(fd)
+            raise
+        self._fd = fd
+
+    @staticmethod
+    def create(path: Path, slots: int = 1 << 16) -> SharedBuckets:
+        """Make a fresh (empty) table at `path`."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+        return SharedBuckets(path, slots)
+
+    def take(self, key: str, rate: Rate, cost: float, now: float) -> float:
+        """Take `cost` tokens from `key`'s bucket; 0.0 when allowed, else seconds to wait."""
+        h = int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "little") or 1
+        first = (h % (self.slots // self.WAYS)) * self.WAYS
+        size = self.SLOT.size
+        fcntl.flock(self._fd, fcntl.LOCK_EX)
+        try:
+            chosen, tokens, last = -1, rate.burst, now
+            oldest, oldest_at = first, math.inf
+            for i in range(first, first + self.WAYS):
+                slot_key, slot_tokens, slot_last = self.SLOT.unpack_from(self._map, i * size)
+                if slot_key == h:
+                    chosen, tokens, last = i, slot_tokens, min(slot_last, now)
+                    break
+                at = slot_last if slot_key else -math.inf  # empty slots first
+                if at < oldest_at:
+                    oldest, oldest_at = i, at
+            if chosen < 0:
+                chosen = oldest
+            tokens = min(rate.burst, tokens + (now - last) * rate.per_second)
+            if tokens >= cost:
+                tokens -= cost
+                wait = 0.0
+            else:
+                wait = (cost - tokens) / rate.per_second
+            self.SLOT.pack_into(self._map, chosen * size, h, tokens, now)
+        finally:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+        return wait
+
+    def close(self) -> None:
+        """Unmap the table."""
+        self._map.close()
+        os.close(self._fd)

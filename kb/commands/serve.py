@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
+import os
 import sys
+from typing import TYPE_CHECKING, Any
 
 from kb.commands import add_config_argument, load_settings
 from kb.errors import UsageError
+
+if TYPE_CHECKING:
+    from kb.server import ServerOptions
+    from kb.settings import Settings
 
 HELP = "Serve the built site and the HTTP API (search, suggest, webhooks, feedback)."
 
@@ -57,6 +64,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="suggest calls allowed in progress; more get 503 'busy' (default 64)",
     )
     parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="server processes, each with its own index and model (default 1; rate limits are "
+        "shared between them, --max-pending counts per process)",
+    )
+    parser.add_argument(
         "--no-model",
         action="store_true",
         help="suggest by keywords only (skip loading the embedding model)",
@@ -94,6 +109,8 @@ def run(args: argparse.Namespace) -> int:
 
     if args.max_body < 1:
         raise UsageError("--max-body: must be at least 1 (KB)")
+    if args.workers < 1:
+        raise UsageError("--workers: must be at least 1")
     feedback = parse_rate(args.feedback_rate)
     options = ServerOptions(
         max_body=args.max_body * 1024,
@@ -105,23 +122,70 @@ def run(args: argparse.Namespace) -> int:
         with_model=not args.no_model,
         max_pending=max(1, args.max_pending),
     )
+    where = (
+        f"kb serve: http://{args.host}:{args.port}/ (API at /api/, "
+        f"description at /api/openapi.json); Ctrl+C stops"
+    )
+    common: dict[str, Any] = {
+        "host": args.host,
+        "port": args.port,
+        "log_level": "info" if logging.getLogger().isEnabledFor(logging.INFO) else "warning",
+        "proxy_headers": bool(args.proxy),
+        "forwarded_allow_ips": args.proxy or None,
+        "access_log": False,
+    }
+    if args.workers > 1:
+        return _run_workers(args, settings, options, where, common)
     print(f"kb serve: loading {settings.docs_dir} ...", file=sys.stderr)
     app = create_app(settings, options)
     snap = app.state.holder.current
     for problem in snap.problems:
         print(f"kb serve: warning: {problem}", file=sys.stderr)
+    print(where, file=sys.stderr)
+    uvicorn.run(app, **common)
+    return 0
+
+
+def _run_workers(
+    args: argparse.Namespace,
+    settings: Settings,
+    options: ServerOptions,
+    where: str,
+    common: dict[str, Any],
+) -> int:
+    """Run `args.workers` processes on one socket; each builds its app through worker_app()."""
+    import uvicorn
+
+    from kb.ratelimit import SharedBuckets
+    from kb.server import WORKER_ENV
+
+    serve_dir = settings.kb_dir / "serve"
+    for stale in serve_dir.glob("ratelimit-*.bin"):  # left by a server that was killed
+        pid = stale.stem.rpartition("-")[2]
+        if pid.isdigit() and not _alive(int(pid)):
+            stale.unlink(missing_ok=True)
+    rate_file = serve_dir / f"ratelimit-{os.getpid()}.bin"
+    SharedBuckets.create(rate_file).close()
+    options.rate_file = str(rate_file)
+    config = os.path.abspath(args.config) if args.config else None
+    os.environ[WORKER_ENV] = json.dumps({"config": config, "options": options.to_json()})
     print(
-        f"kb serve: http://{args.host}:{args.port}/ (API at /api/, "
-        f"description at /api/openapi.json); Ctrl+C stops",
+        f"kb serve: {args.workers} workers loading {settings.docs_dir} (each its own model) ...",
         file=sys.stderr,
     )
-    uvicorn.run(
-        app,
-        host=args.host,
-        port=args.port,
-        log_level="info" if logging.getLogger().isEnabledFor(logging.INFO) else "warning",
-        proxy_headers=bool(args.proxy),
-        forwarded_allow_ips=args.proxy or None,
-        access_log=False,
-    )
+    print(where, file=sys.stderr)
+    try:
+        uvicorn.run("kb.server:worker_app", factory=True, workers=args.workers, **common)
+    finally:
+        rate_file.unlink(missing_ok=True)
     return 0
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
