@@ -6,7 +6,11 @@ for the run (one client sends everything); the client shares the machine with th
 Search queries are 15 popular ones plus the subjects of examples/tickets.csv, so they repeat
 and the server's result cache answers many; --distinct makes every query unique.
 
-Usage: python bench/api.py [--requests 2000] [--concurrency 16] [--config mkdocs.yml] [--no-model]
+It also prints the server's memory (resident set of each process) and the CPU seconds the
+client itself used, to tell whether the client was a bottleneck.
+
+Usage: python bench/api.py [--requests 2000] [--suggest-requests 300] [--concurrency 16]
+       [--workers N] [--config mkdocs.yml] [--no-model]
 """
 
 from __future__ import annotations
@@ -65,10 +69,14 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(config: str, port: int, no_model: bool) -> subprocess.Popen[bytes]:
+def start_server(
+    config: str, port: int, no_model: bool, workers: int = 1
+) -> subprocess.Popen[bytes]:
     """Start kb serve without rate limits and wait (up to 5 minutes) until it is healthy."""
     cmd = [sys.executable, "-m", "kb", "serve", "--config", config, "--host", HOST]
     cmd += ["--port", str(port), "--rate-limit", "off"]
+    if workers != 1:
+        cmd += ["--workers", str(workers)]
     if no_model:
         cmd.append("--no-model")
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
@@ -131,6 +139,26 @@ async def run_load(
     return latencies, len(errors), elapsed, errors[-5:]
 
 
+def memory(pid: int) -> list[tuple[int, float]]:
+    """(pid, resident MB) of a process and its children (Linux /proc; [] elsewhere)."""
+    out = []
+    pids = [pid]
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        pids += [int(c) for c in children]
+    except OSError:
+        return []
+    for p in pids:
+        try:
+            status = Path(f"/proc/{p}/status").read_text()
+        except OSError:
+            continue
+        for line in status.splitlines():
+            if line.startswith("VmRSS:"):
+                out.append((p, int(line.split()[1]) / 1024))
+    return out
+
+
 def pct(values: list[float], p: float) -> float:
     """The p-th percentile (nearest rank)."""
     ordered = sorted(values)
@@ -140,7 +168,9 @@ def pct(values: list[float], p: float) -> float:
 def main() -> int:
     """Run the benchmark and print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--requests", type=int, default=2000, help="requests per endpoint")
+    parser.add_argument("--requests", type=int, default=2000, help="search requests")
+    parser.add_argument("--suggest-requests", type=int, default=300, help="suggest requests")
+    parser.add_argument("--workers", type=int, default=1, help="kb serve --workers")
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--config", default=str(REPO / "mkdocs.yml"))
     parser.add_argument("--endpoints", default="search,suggest")
@@ -159,18 +189,22 @@ def main() -> int:
         subprocess.run([sys.executable, "-m", "kb", "build", "--config", str(config)], check=True)
     port = free_port()
     t0 = time.perf_counter()
-    proc = start_server(str(config), port, args.no_model)
-    print(f"server ready in {time.perf_counter() - t0:.1f} s (model: {not args.no_model})")
+    proc = start_server(str(config), port, args.no_model, args.workers)
+    print(
+        f"server ready in {time.perf_counter() - t0:.1f} s "
+        f"(model: {not args.no_model}, workers: {args.workers})"
+    )
     base = f"http://{HOST}:{port}"
     failed = False
     try:
         for endpoint in args.endpoints.split(","):
             asyncio.run(run_load(base, endpoint, 32, 4, args.budget))  # warm up
+            n = args.suggest_requests if endpoint == "suggest" else args.requests
+            cpu = time.process_time()
             lat, errs, secs, samples = asyncio.run(
-                run_load(
-                    base, endpoint, args.requests, args.concurrency, args.budget, args.distinct
-                )
+                run_load(base, endpoint, n, args.concurrency, args.budget, args.distinct)
             )
+            cpu = time.process_time() - cpu
             p95 = pct(lat, 95)
             print(
                 f"{endpoint:8} {len(lat)} requests, concurrency {args.concurrency}: "
@@ -178,12 +212,17 @@ def main() -> int:
                 f"p99 {pct(lat, 99):6.1f} ms  max {max(lat):6.1f} ms  mean "
                 f"{statistics.mean(lat):6.1f} ms  errors {errs}"
             )
+            print(f"         client CPU {cpu:.1f} s of {secs:.1f} s")
             for sample in samples:
                 print(f"         error: {sample}")
             target = TARGETS.get(endpoint)
             ok = errs == 0 and (target is None or p95 < target)
             failed |= not ok
             print(f"         target: 0 errors, p95 < {target:.0f} ms: {'met' if ok else 'MISSED'}")
+        rss = memory(proc.pid)
+        if rss:
+            shown = ", ".join(f"{mb:.0f}" for _, mb in rss)
+            print(f"server memory (RSS MB, supervisor first when workers > 1): {shown}")
     finally:
         proc.terminate()
         try:
