@@ -150,6 +150,18 @@ class _Part:
         self._df: dict[str, int] = {}
         self._doc_terms: dict[int, frozenset[str]] = {}
         self._corrections: dict[tuple[str, str], tuple[str, ...]] = {}
+        self._allowed: dict[Any, set[int]] = {}
+
+    def allowed(self, filters: Any) -> set[int] | None:
+        """The document numbers a filter query lets through, computed once per open index."""
+        if filters is None:
+            return None
+        docs = self._allowed.get(filters)
+        if docs is None:
+            if len(self._allowed) >= 256:  # bounded: category/tag/product combinations
+                self._allowed.clear()
+            docs = self._allowed[filters] = set(self.searcher.docs_for_query(filters))
+        return docs
 
     def doc_terms(self, docnum: int, text: str) -> frozenset[str]:
         """Every analysed term of a document's displayed text, computed once per open index."""
@@ -433,18 +445,23 @@ def _search_part(
         found.did_you_mean = _replace_words(query, fixes)
     leaves = [_leaves(c) for c in cs]
     seen: dict[int, Any] = {}
+    allowed = part.allowed(filters)  # Whoosh would rebuild this set on every search
+    if allowed is not None and not allowed:
+        return found  # Whoosh reads an empty filter set as no filter at all
     if len(cs) <= AND_MAX:
         and_query = Q.And([_either(group) for group in leaves])
         for sub in and_query.subqueries:
             sub.matcher_type = OR_MATCHER
-        for hit in part.searcher.search(and_query, limit=limit, filter=filters):
+        for hit in part.searcher.search(and_query, limit=limit, filter=allowed):
             seen[hit.docnum] = hit
     if len(seen) < limit and len(cs) > 1:  # with one concept, OR would find the same
         found.used_fallback = len(cs) <= AND_MAX and not seen
         # long OR queries (ticket texts) preload each term's postings: much faster
         or_query = Q.Or([_either(group) for group in leaves])
         or_query.matcher_type = OR_MATCHER if len(cs) <= AND_MAX else Q.Or.ARRAY_MATCHER
-        for hit in part.searcher.search(or_query, limit=limit, filter=filters):
+        # block-quality skipping only costs time on preloaded (array) postings
+        optimize = len(cs) <= AND_MAX
+        for hit in part.searcher.search(or_query, limit=limit, filter=allowed, optimize=optimize):
             seen.setdefault(hit.docnum, hit)
     found.hits = [_hit(part, h, cs, snippets) for h in seen.values()]  # AND hits, then OR hits
     return found
