@@ -7,6 +7,7 @@ import concurrent.futures
 import contextlib
 import importlib
 import importlib.util
+import json
 import logging
 import os
 import shutil
@@ -31,9 +32,14 @@ def build_pagefind(site_dir: Path) -> int:
 
     async def run() -> int:
         config = IndexConfig(output_path=str(site_dir / BUNDLE), exclude_selectors=[".headerlink"])
-        async with PagefindIndex(config=config) as index:
+        index = PagefindIndex(config=config)
+        await index.__aenter__()
+        try:
             result = await index.add_directory(str(site_dir))
-            return int(result.get("page_count", 0))
+            await write_bundle(index, site_dir / BUNDLE)
+        finally:
+            await index.__aexit__(RuntimeError, None, None)  # stop the service; nothing to write
+        return int(result.get("page_count", 0))
 
     try:
         count = asyncio.run(run())
@@ -124,13 +130,17 @@ class PagefindStream:
                 self.add(rel)
         try:
             count = sum(future.result() for future in self._pending)
-            self._submit(self._index.__aexit__(None, None, None)).result()
+            self._submit(self._write_and_close()).result()
         except Exception as exc:  # the service reports problems as plain exceptions
             self.abort()
             raise KBError(f"{self.site_dir}: Pagefind could not index the site: {exc}") from None
         self._stop()
         log.info("pagefind: indexed %d pages in %s", count, self.site_dir)
         return count
+
+    async def _write_and_close(self) -> None:
+        await write_bundle(self._index, self.site_dir / BUNDLE)
+        await self._index.__aexit__(RuntimeError, None, None)  # stop the service; nothing to write
 
     def abort(self) -> None:
         """Stop the Pagefind service without writing anything."""
@@ -149,6 +159,25 @@ class PagefindStream:
         self._loop.close()
 
 
+async def write_bundle(index: Any, out: Path) -> None:
+    """Write the Pagefind bundle of `index` into `out` ourselves, every file complete.
+
+    Pagefind's own write answers before its last writes reach the disk (tokio files dropped
+    unflushed) and the client then terminates the service: now and then pagefind-entry.json
+    or a fragment came out empty. So the files are fetched from the service and written here.
+    """
+    reader = getattr(getattr(getattr(index, "_service", None), "_backend", None), "stdout", None)
+    if reader is None or not hasattr(reader, "_limit"):  # a client we do not know: its own write
+        await index.write_files()
+        return
+    reader._limit = max(reader._limit, 1 << 31)  # the reply holds the whole bundle
+    for file in await index.get_files():
+        path = out / file["path"]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(file["content"])
+    json.loads((out / "pagefind-entry.json").read_text(encoding="utf-8"))  # complete, or raise
+
+
 def page_url(path: str) -> str:
     """The URL Pagefind gives the page at `path`: index.html dropped, as with --site."""
     url = "/" + path
@@ -158,10 +187,12 @@ def page_url(path: str) -> str:
 async def _read_responses(service: Any) -> None:
     """Resolve the Pagefind service's pending requests as soon as each response arrives."""
     import base64
-    import json
 
     while True:
-        output = await service._backend.stdout.readuntil(b",")
+        try:
+            output = await service._backend.stdout.readuntil(b",")
+        except asyncio.IncompleteReadError:  # the service has exited
+            return
         resp = json.loads(base64.b64decode(output[:-1]))
         if resp is None:
             continue

@@ -145,6 +145,10 @@ def test_search_index_and_sitemap_hold_only_public_pages(sites):
         "nl",
         "sv",
     ]  # one index per language
+    empty = [
+        p.name for p in (public / "pagefind").rglob("*") if p.is_file() and not p.stat().st_size
+    ]
+    assert empty == []  # every bundle file written whole (see site_search.write_bundle)
 
 
 def mkdocs_build(
