@@ -32,10 +32,12 @@ from kb.errors import KBError, UsageError
 from kb.settings import KNOWN_OPTIONS, Settings
 from kb.site import SiteModel, mermaid_html, sop_html
 from kb.site_search import IndexProcess, build_search_index
+from kb.site_split import RenderSplit
 
 log = logging.getLogger("mkdocs.plugins.kb")
 AUDIENCE_ENV = "KB_AUDIENCE"  # "internal" builds the agents' site with plain `mkdocs build/serve`
 THEME_DIR = Path(__file__).resolve().parent.parent / "theme"
+SPLIT_SAFE_PLUGINS = {"kb"}  # plugins that keep no state across pages: safe to render in two
 
 
 class _Any(c.BaseConfigOption[Any]):
@@ -73,6 +75,8 @@ class KBPlugin(BasePlugin[KBPluginConfig]):
         self.stamp = ""
         self.page_hashes: dict[str, str] = {}
         self.kept: set[str] = set()  # pages of a dirty build that MkDocs will not render again
+        self.parallel = False  # set by build_site: render in two processes (see kb.site_split)
+        self.split: RenderSplit | None = None
 
     @property
     def internal(self) -> bool:
@@ -112,9 +116,29 @@ class KBPlugin(BasePlugin[KBPluginConfig]):
                 files.append(File.generated(config, uri, content=page.markdown()))
         config.nav = model.nav()
         self._check_previous_build(config, files)
-        if self.config.pagefind:
+        self._fork_renderer(config, files)
+        if self.config.pagefind and not self.in_child:
             self._start_pagefind(config, files)
+            if self.split is not None and self.pagefind is not None:
+                self.split.receive(self.pagefind.add)
         return files
+
+    @property
+    def in_child(self) -> bool:
+        """True in the forked second renderer of a build."""
+        return self.split is not None and self.split.child
+
+    def _fork_renderer(self, config: MkDocsConfig, files: Files) -> None:
+        """Render every other page in a forked process when the build is large enough."""
+        self.split = None
+        if not self.parallel or set(config.plugins) - SPLIT_SAFE_PLUGINS:
+            return
+        pages = [f for f in files if f.is_documentation_page() and f.is_modified()]
+        others = [f for f in files if not f.is_documentation_page()]
+        self.split = RenderSplit.start(pages, others)
+        if self.in_child and self.indexer is not None:
+            self.indexer.reader.close()  # the parent's helper: the child leaves it alone
+            self.indexer = None
 
     def _start_pagefind(self, config: MkDocsConfig, files: Files) -> None:
         """Start the Pagefind service; on a dirty build, feed it the pages MkDocs will not render."""
@@ -126,6 +150,9 @@ class KBPlugin(BasePlugin[KBPluginConfig]):
 
     def _stop_helpers(self) -> None:
         """Stop a Pagefind service and wait for an index process left by an earlier, failed build."""
+        if self.split is not None and not self.split.child:
+            self.split.abort()
+            self.split = None
         if self.pagefind is not None:
             self.pagefind.abort()
             self.pagefind = None
@@ -135,6 +162,8 @@ class KBPlugin(BasePlugin[KBPluginConfig]):
 
     def on_build_error(self, error: Exception) -> None:
         """Stop the helpers of a failed build; the index process finishes its atomic swap."""
+        if self.split is not None and self.split.child:
+            self.split.finish_child(f"{type(error).__name__}: {error}")
         self._stop_helpers()
 
     def _check_previous_build(self, config: MkDocsConfig, files: Files) -> None:
@@ -189,6 +218,9 @@ class KBPlugin(BasePlugin[KBPluginConfig]):
             Path(page.file.abs_dest_path).unlink(missing_ok=True)
         if self.pagefind is not None:
             self.pagefind.add(page.file.dest_uri, output)
+        elif self.in_child and self.config.pagefind:
+            assert self.split is not None
+            self.split.send_page(page.file.dest_uri, output)
         return output
 
     def _page_hash(self, uri: str) -> str:
@@ -213,6 +245,9 @@ class KBPlugin(BasePlugin[KBPluginConfig]):
         import jinja2
 
         assert self.settings is not None
+        if self.in_child:  # the parent writes the 404 page, the sitemap and extra templates
+            config.theme.static_templates.clear()
+            config.extra_templates.clear()
         cache = self.settings.cache_dir / "templates"
         try:
             cache.mkdir(parents=True, exist_ok=True)
@@ -241,6 +276,11 @@ class KBPlugin(BasePlugin[KBPluginConfig]):
     def on_post_build(self, config: MkDocsConfig) -> None:
         """Write the browser search index and the kb search index; stamp the output."""
         assert self.model is not None and self.kb is not None
+        if self.split is not None:
+            split, self.split = self.split, None
+            if split.child:
+                split.finish_child()
+            self._join_renderer(split)
         site_dir = Path(config.site_dir)
         write_redirects(self.model, site_dir)
         pagefind, self.pagefind = self.pagefind, None
@@ -263,6 +303,14 @@ class KBPlugin(BasePlugin[KBPluginConfig]):
             raise PluginError(str(exc)) from exc
         pages = "".join(f"{h} {uri}\n" for uri, h in sorted(self.page_hashes.items()))
         (site_dir / STAMP).write_text(f"{self.stamp}\n{pages}")
+
+    def _join_renderer(self, split: RenderSplit) -> None:
+        """Wait for the second renderer (it has sent its pages to Pagefind as it went)."""
+        try:
+            split.join()
+        except KBError as exc:
+            self.failure = exc
+            raise PluginError(str(exc)) from exc
 
 
 STAMP = ".kb-build"
@@ -315,20 +363,28 @@ def build_site(settings: Settings, internal: bool = False, full: bool = False) -
     target = settings.internal_site_dir if internal else settings.site_dir
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.new-", dir=target.parent))
+    pid = os.getpid()
     try:
-        dirty = not full and (target / STAMP).is_file()
-        if dirty:  # hard links: cheap, and the plugin unlinks each file before rewriting it
+        if not full and (target / STAMP).is_file():
+            # hard links: cheap, and the plugin unlinks each file before rewriting it
             shutil.copytree(target, tmp, dirs_exist_ok=True, copy_function=os.link)
         config = _load(settings, tmp, internal)
+        plugin = config.plugins["kb"]
+        assert isinstance(plugin, KBPlugin)
+        plugin.parallel = True
         quiet = _DropDirtyWarning()
         logging.getLogger("mkdocs.commands.build").addFilter(quiet)
         try:
             with _mkdocs_errors(config):
-                build(config, dirty=dirty)
+                # dirty: MkDocs skips the pages whose is_modified() is False: the ones an
+                # incremental build keeps and the other renderer's half (see kb.site_split)
+                build(config, dirty=True)
         finally:
             logging.getLogger("mkdocs.commands.build").removeFilter(quiet)
         _swap(tmp, target)
     finally:
+        if os.getpid() != pid:  # a forked renderer never gets here normally; never cleans up
+            os._exit(1)
         if tmp.exists():
             discard([tmp], beside=tmp)
     return target
