@@ -102,16 +102,15 @@ class PagefindStream:
         # Hard links of the pages, beside the site: Pagefind reads them on its own threads.
         shadow = Path(tempfile.mkdtemp(prefix=".kb-pagefind-", dir=self.site_dir.parent))
         try:
-            count = 0
+            # no need to read the pages: Pagefind skips those without data-pagefind-body itself
+            for folder in {(shadow / path).parent for path in paths}:
+                folder.mkdir(parents=True, exist_ok=True)
             for path in paths:
-                source = self.site_dir / path
-                if b"data-pagefind-body" in source.read_bytes():
-                    (shadow / path).parent.mkdir(parents=True, exist_ok=True)
-                    os.link(source, shadow / path)
-                    count += 1
-            if count:
-                await self._index.add_directory(str(shadow))
-            return count
+                os.link(self.site_dir / path, shadow / path)
+            if not paths:
+                return 0
+            result = await self._index.add_directory(str(shadow))
+            return int(result.get("page_count", 0))
         finally:
             shutil.rmtree(shadow, ignore_errors=True)
 
