@@ -6,12 +6,13 @@ not embed (kb check, kb build) never pay for them.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
 import re
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -84,13 +85,15 @@ class SentenceTransformerEmbedder:
 
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        vectors = self.model.encode(
-            list(texts),
-            batch_size=self.batch_size,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=False,
-        )
+        model = self.model
+        with _one_thread() if len(texts) <= FEW_TEXTS else contextlib.nullcontext():
+            vectors = model.encode(
+                list(texts),
+                batch_size=self.batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
         self.encoded += len(texts)
         return np.asarray(vectors, dtype=np.float32)
 
@@ -99,6 +102,29 @@ class SentenceTransformerEmbedder:
         """Length of the vectors."""
         get = getattr(self.model, "get_sentence_embedding_dimension", None)
         return int(get()) if get else 384
+
+
+FEW_TEXTS = 4  # up to this many texts are encoded on one torch thread
+
+
+@contextlib.contextmanager
+def _one_thread() -> Iterator[None]:
+    """Run torch on one intra-op thread: a ticket or two encode faster that way.
+
+    Measured on 2 cores with a 1,000-article KB: one ticket's encode between keyword searches took
+    p50 52 / p95 117 ms on torch's two threads (waking the second costs more than it gives on
+    ~40 tokens) and 22 / 32 ms on one; a warm suggestion went from p95 144 to 55 ms.
+    """
+    import torch
+
+    threads = torch.get_num_threads()
+    if threads > 1:
+        torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        if threads > 1:
+            torch.set_num_threads(threads)
 
 
 def set_torch_threads(n: int) -> int:

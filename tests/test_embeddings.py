@@ -164,3 +164,35 @@ def test_real_model_embeds_a_kb_and_caches(
     first = embed_articles(kb.articles, real_embedder, tmp_path)
     assert first.embedded == 3 and first.vectors.shape == (3, 384)
     assert embed_articles(kb.articles, real_embedder, tmp_path).embedded == 0
+
+
+@pytest.mark.model
+@pytest.mark.slow
+def test_a_few_texts_run_on_one_thread_with_the_same_vectors(
+    real_embedder: SentenceTransformerEmbedder,
+) -> None:
+    import torch
+
+    texts = ["My parcel never arrived and the tracking page shows nothing", "refund", "x", "y", "z"]
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        together = real_embedder.encode(texts)  # five texts: torch's own two threads
+        assert torch.get_num_threads() == 2
+        seen: list[int] = []
+        model = real_embedder.model
+        original = model.encode
+
+        def spy(*args, **kwargs):  # type: ignore[no-untyped-def]
+            seen.append(torch.get_num_threads())
+            return original(*args, **kwargs)
+
+        model.encode = spy
+        try:
+            alone = real_embedder.encode(texts[:1])
+        finally:
+            del model.encode
+        assert seen == [1] and torch.get_num_threads() == 2  # one thread, then restored
+        np.testing.assert_allclose(alone[0], together[0], atol=1e-5)
+    finally:
+        torch.set_num_threads(before)
