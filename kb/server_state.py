@@ -376,11 +376,12 @@ class Loader:
         if not parent.is_dir():
             return
         for child in parent.iterdir():
-            if child.name.isdigit() and not _alive(int(child.name)):
+            if child.name.isdigit() and not pid_alive(int(child.name)):
                 shutil.rmtree(child, ignore_errors=True)
 
 
-def _alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """True while a process with this id exists (also one of another user)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

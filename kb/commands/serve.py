@@ -158,11 +158,12 @@ def _run_workers(
 
     from kb.ratelimit import SharedBuckets
     from kb.server import WORKER_ENV
+    from kb.server_state import pid_alive
 
     serve_dir = settings.kb_dir / "serve"
     for stale in serve_dir.glob("ratelimit-*.bin"):  # left by a server that was killed
         pid = stale.stem.rpartition("-")[2]
-        if pid.isdigit() and not _alive(int(pid)):
+        if pid.isdigit() and not pid_alive(int(pid)):
             stale.unlink(missing_ok=True)
     rate_file = serve_dir / f"ratelimit-{os.getpid()}.bin"
     SharedBuckets.create(rate_file).close()
@@ -180,12 +181,4 @@ def _run_workers(
         rate_file.unlink(missing_ok=True)
     return 0
 
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
     return True
