@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     import numpy as np
 
     from kb.article import Article
+    from kb.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,9 @@ class Embedder(Protocol):
 
 # -- models ----------------------------------------------------------------------------------------
 _MODELS: dict[str, Any] = {}
+_ONNX: dict[
+    tuple[str, str, bool], Any
+] = {}  # (model, cache folder, int8): OnnxEncoder, or None for torch
 _LOCK = threading.Lock()
 
 
@@ -65,10 +69,19 @@ def model_path(name: str) -> str:
 class SentenceTransformerEmbedder:
     """A sentence-transformers model, loaded on first use and shared within the process."""
 
-    def __init__(self, name: str = DEFAULT_MODEL, batch_size: int = 32) -> None:
+    def __init__(
+        self,
+        name: str = DEFAULT_MODEL,
+        batch_size: int = 32,
+        backend: str = "auto",
+        cache_dir: Path | None = None,
+    ) -> None:
         self.name = name.strip() or DEFAULT_MODEL
-        self.model_id = self.name
+        # the same id for torch and ONNX, whose vectors agree (checked); int8 vectors differ
+        self.model_id = self.name + ("+int8" if backend == "onnx-int8" else "")
         self.batch_size = batch_size  # texts per forward pass (sorted by length, padded per batch)
+        self.backend = backend  # auto: ONNX Runtime when it loads and agrees with torch
+        self.cache_dir = cache_dir  # where the ONNX export is kept
         self.encoded = 0  # texts encoded by this embedder, for reports and tests
 
     @property
@@ -79,6 +92,34 @@ class SentenceTransformerEmbedder:
                 _MODELS[self.name] = _load(self.name)
             return _MODELS[self.name]
 
+    @property
+    def onnx(self) -> Any:
+        """The ONNX Runtime encoder of this model, or None when torch runs it (see `backend`)."""
+        if self.backend == "torch":
+            return None
+        key = (self.name, str(self.cache_dir), self.backend == "onnx-int8")
+        model = self.model
+        with _LOCK:
+            if key not in _ONNX:
+                from kb import onnx_backend
+
+                try:
+                    _ONNX[key] = onnx_backend.load(
+                        self.name, model_path(self.name), model, self.cache_dir, key[2]
+                    )
+                    log.info("embedding model %s runs on ONNX Runtime", self.model_id)
+                except KBError as exc:
+                    if self.backend != "auto":
+                        raise KBError(f"kb.model_backend: {self.backend}: {exc}") from None
+                    log.info("embedding model %s runs on torch: %s", self.name, exc)
+                    _ONNX[key] = None
+            return _ONNX[key]
+
+    @property
+    def runs_on(self) -> str:
+        """The backend in use: onnx or torch."""
+        return "onnx" if self.onnx is not None else "torch"
+
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """Embed texts in batches; rows are normalised so a dot product is the cosine."""
         import numpy as np
@@ -86,6 +127,11 @@ class SentenceTransformerEmbedder:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         model = self.model
+        fast = self.onnx
+        if fast is not None:
+            vectors = fast.encode(list(texts), self.batch_size)
+            self.encoded += len(texts)
+            return vectors
         with _one_thread() if len(texts) <= FEW_TEXTS else contextlib.nullcontext():
             vectors = model.encode(
                 list(texts),
@@ -188,11 +234,16 @@ class HashEmbedder:
         return out
 
 
-def load_embedder(setting: str) -> Embedder:
+def load_embedder(setting: str, backend: str = "auto", cache_dir: Path | None = None) -> Embedder:
     """Return the embedder named by the `model` setting (not loaded until first use)."""
     if setting.startswith("hash"):
         return HashEmbedder()
-    return SentenceTransformerEmbedder(setting)
+    return SentenceTransformerEmbedder(setting, backend=backend, cache_dir=cache_dir)
+
+
+def settings_embedder(settings: Settings) -> Embedder:
+    """The embedder a project's settings name: model, backend and cache folder."""
+    return load_embedder(settings.model, settings.model_backend, settings.cache_dir)
 
 
 # -- chunks ----------------------------------------------------------------------------------------

@@ -71,6 +71,7 @@ class Settings:
     synonyms_file: Path = field(default_factory=lambda: Path.cwd() / "search" / "synonyms.yml")
     queries_file: Path = field(default_factory=lambda: Path.cwd() / "search" / "queries.yml")
     model: str = "all-MiniLM-L6-v2"
+    model_backend: str = "auto"  # auto (ONNX Runtime when it loads and agrees), torch or onnx
     model_languages: tuple[str, ...] = ("en",)
     max_article_kb: int = 1024
     today: dt.date | None = None
@@ -180,7 +181,8 @@ PATH_OPTIONS = {
     "synonyms": "synonyms_file",
     "queries": "queries_file",
 }
-SIMPLE_OPTIONS = ("default_lang", "feedback_url", "model")
+SIMPLE_OPTIONS = ("default_lang", "feedback_url", "model", "model_backend")
+MODEL_BACKENDS = ("auto", "torch", "onnx", "onnx-int8")
 KNOWN_OPTIONS = (
     *PATH_OPTIONS,
     *SIMPLE_OPTIONS,
@@ -216,6 +218,11 @@ def _apply_options(s: Settings, options: dict[str, Any], where: str) -> None:
     for key in SIMPLE_OPTIONS:
         if key in options:
             setattr(s, key, str(options[key]))
+    if s.model_backend not in MODEL_BACKENDS:
+        raise SettingsError(
+            f"{where}: kb.model_backend: {s.model_backend!r} is not one of "
+            + ", ".join(MODEL_BACKENDS)
+        )
     s.languages = tuple(_str_list(options.get("languages", [s.default_lang]), where, "languages"))
     if s.default_lang not in s.languages:
         raise SettingsError(f"{where}: kb.default_lang: {s.default_lang!r} is not in kb.languages")

@@ -134,13 +134,13 @@ def analyse(
     duplicates: bool = True,
 ) -> Result:
     """Gather every signal and run the rules (rules=False: only tickets, gaps and KCS figures)."""
-    from kb.embeddings import load_embedder
+    from kb.embeddings import settings_embedder
 
     today = today or settings.today or dt.date.today()
     started = time.perf_counter()
     res = Result(today, since, str(tickets_file) if tickets_file else None)
     history = GitHistory(settings.docs_dir)
-    embedder = embedder or load_embedder(settings.model)
+    embedder = embedder or settings_embedder(settings)
     if tickets_file is not None:
         res.matches = _matches(settings, kb, tickets_file, since, today, embedder, res)
         res.matches = with_threshold(res.matches, min_confidence)

@@ -170,14 +170,14 @@ class Suggester:
     ) -> Suggester:
         """Load the KB, refresh its keyword index and cached embeddings, and return a suggester."""
         from kb.collection import KnowledgeBase
-        from kb.embeddings import embed_articles, load_embedder
+        from kb.embeddings import embed_articles, settings_embedder
         from kb.search import build_index, open_searcher
 
         kb = kb or KnowledgeBase.load(settings)
         build_index(kb, settings)
         searcher = open_searcher(settings)
         articles = kb.visible(internal=internal)
-        embedder = embedder or load_embedder(settings.model)
+        embedder = embedder or settings_embedder(settings)
         # embed everything live once, so agents and customers share one cache file
         chunks = embed_articles(kb.visible(internal=True), embedder, settings.cache_dir)
         return cls(

@@ -168,10 +168,10 @@ def test_real_model_embeds_a_kb_and_caches(
 
 @pytest.mark.model
 @pytest.mark.slow
-def test_a_few_texts_run_on_one_thread_with_the_same_vectors(
-    real_embedder: SentenceTransformerEmbedder,
-) -> None:
+def test_a_few_texts_run_on_one_thread_with_the_same_vectors() -> None:
     import torch
+
+    real_embedder = SentenceTransformerEmbedder(backend="torch")  # the model is shared
 
     texts = ["My parcel never arrived and the tracking page shows nothing", "refund", "x", "y", "z"]
     before = torch.get_num_threads()

@@ -105,7 +105,7 @@ def _suggester(args: argparse.Namespace) -> Suggester:
         from kb.commands import load_settings
 
         return Suggester.open(load_settings(args.config), internal=not args.public)
-    from kb.embeddings import embed_articles, load_embedder
+    from kb.embeddings import embed_articles, settings_embedder
     from kb.evaldata import load_jsonl_kb
     from kb.search import index_in_memory
     from kb.suggest import SearcherRanker
@@ -113,7 +113,7 @@ def _suggester(args: argparse.Namespace) -> Suggester:
     probe = load_jsonl_kb(args.articles)
     settings = _settings(args.config, probe.settings.languages)
     kb = load_jsonl_kb(args.articles, settings)
-    embedder = load_embedder(settings.model)
+    embedder = settings_embedder(settings)
     path = Path(args.articles).resolve()
     namespace = "eval-" + hashlib.sha256(str(path).encode()).hexdigest()[:10]
     chunks = embed_articles(kb.articles, embedder, settings.cache_dir, namespace=namespace)

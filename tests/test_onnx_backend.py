@@ -1,0 +1,107 @@
+"""The ONNX Runtime backend of the embedding model: same vectors as torch, cached export, fallback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from kb import onnx_backend
+from kb.embeddings import SentenceTransformerEmbedder, embed_articles, model_path
+from kb.errors import KBError, SettingsError
+from kb.settings import Settings
+from tests.conftest import MakeKB, load
+
+TEXTS = [
+    "My parcel never arrived and the tracking page shows nothing since Monday",
+    "Hoe vraag ik een factuur aan?",
+    "refund",
+    "Jag har glömt mitt lösenord och kan inte logga in på appen",
+    " ".join(["The courier left the parcel at the wrong address again."] * 50),  # > 256 pieces
+]
+
+pytestmark = [pytest.mark.model, pytest.mark.slow]
+
+
+def _cos(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.sum(a * b, axis=1)
+
+
+def test_onnx_gives_torch_vectors_one_by_one_and_in_batches(tmp_path: Path) -> None:
+    torch_emb = SentenceTransformerEmbedder(backend="torch")
+    onnx_emb = SentenceTransformerEmbedder(backend="onnx", cache_dir=tmp_path)
+    want = torch_emb.encode(TEXTS * 3)  # 15 texts: the batched path
+    assert onnx_emb.runs_on == "onnx" and torch_emb.runs_on == "torch"
+    assert onnx_emb.model_id == torch_emb.model_id  # so the article cache is shared
+    few = np.vstack([onnx_emb.encode([t]) for t in TEXTS])
+    many = onnx_emb.encode(TEXTS * 3)
+    assert few.shape == (5, 384) and many.shape == (15, 384) and many.dtype == np.float32
+    assert _cos(few, want[:5]).min() > 0.9999
+    assert _cos(many, want).min() > 0.9999
+    np.testing.assert_allclose(np.linalg.norm(many, axis=1), 1.0, atol=1e-5)
+
+
+def test_the_export_is_cached_and_reused(tmp_path: Path) -> None:
+    first = SentenceTransformerEmbedder(backend="onnx", cache_dir=tmp_path).onnx
+    files = list((tmp_path / "onnx").glob("*.onnx"))
+    assert len(files) == 1 and first.path == files[0]
+    stamp = files[0].stat().st_mtime_ns
+    # what another process does: finds the file, so no new export
+    encoder = onnx_backend.load(
+        "all-MiniLM-L6-v2", model_path("all-MiniLM-L6-v2"), first.st_model, tmp_path
+    )
+    assert encoder.path == files[0] and files[0].stat().st_mtime_ns == stamp
+
+
+def test_int8_is_close_to_torch_and_kept_under_its_own_id(tmp_path: Path, make_kb: MakeKB) -> None:
+    torch_emb = SentenceTransformerEmbedder(backend="torch")
+    int8 = SentenceTransformerEmbedder(backend="onnx-int8", cache_dir=tmp_path)
+    assert int8.model_id == "all-MiniLM-L6-v2+int8" != torch_emb.model_id
+    gap = _cos(int8.encode(TEXTS), torch_emb.encode(TEXTS))
+    assert gap.min() > 0.95 and gap.max() < 0.99999  # close, but not the same vectors
+    kb = load(make_kb({"en/a.md": ({"title": "Reset your password"}, "Open Settings.\n")}))
+    embed_articles(kb.articles, int8, tmp_path)
+    embed_articles(kb.articles, torch_emb, tmp_path)
+    caches = sorted(p.name for p in tmp_path.glob("embeddings-*.npz"))
+    assert caches == [
+        "embeddings-all-MiniLM-L6-v2-kb.npz",
+        "embeddings-all-MiniLM-L6-v2_int8-kb.npz",
+    ]
+
+
+def test_a_failed_export_falls_back_to_torch_or_is_an_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(st_model: object, target: Path) -> None:
+        raise RuntimeError("exporter exploded")
+
+    monkeypatch.setattr(onnx_backend, "export", broken)
+    auto = SentenceTransformerEmbedder(backend="auto", cache_dir=tmp_path / "a")
+    assert auto.runs_on == "torch"
+    assert auto.encode(["refund"]).shape == (1, 384)
+    strict = SentenceTransformerEmbedder(backend="onnx", cache_dir=tmp_path / "b")
+    with pytest.raises(KBError, match=r"kb.model_backend: onnx: cannot run .*exporter exploded"):
+        strict.encode(["refund"])
+
+
+def test_vectors_that_disagree_are_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    real = onnx_backend.OnnxEncoder.encode
+
+    def skewed(self, texts, batch_size=32):  # type: ignore[no-untyped-def]
+        out = real(self, texts, batch_size)
+        out[:, :50] = 0.0  # a broken graph: part of every vector lost
+        return onnx_backend._unit(out)
+
+    monkeypatch.setattr(onnx_backend.OnnxEncoder, "encode", skewed)
+    emb = SentenceTransformerEmbedder(backend="auto", cache_dir=tmp_path)
+    assert emb.runs_on == "torch"
+
+
+def test_an_unknown_backend_setting_names_the_field(tmp_path: Path) -> None:
+    (tmp_path / "articles").mkdir()
+    (tmp_path / "mkdocs.yml").write_text(
+        "site_name: t\nplugins:\n  - kb:\n      model_backend: tensorflow\n"
+    )
+    with pytest.raises(SettingsError, match=r"kb.model_backend: 'tensorflow' is not one of"):
+        Settings.load(tmp_path / "mkdocs.yml")
