@@ -7,6 +7,7 @@ Bad input is a 4xx with a message naming the field, never a 500.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import hmac
 import json
@@ -151,6 +152,10 @@ class Api:
         self.token = token.strip() or None
         self.languages = list(settings.languages)
         self.pending = 0  # suggest calls in progress
+        self.model: str | None = None  # the embedding model and its backend, for /api/health
+        # suggest calls running at once: a thread per core; the rest wait on the event loop,
+        # which costs nothing, instead of slicing the cores (and the GIL) ever thinner
+        self.running = asyncio.Semaphore(max(1, os.cpu_count() or 1))
 
     # -- cross-cutting ----------------------------------------------------------------------------
     def internal(self, request: Request) -> bool:
@@ -199,6 +204,7 @@ class Api:
                 "articles": len(snap.kb.articles) if snap.kb is not None else 0,
                 "site": snap.site is not None,
                 "suggest": bool(snap.suggesters),
+                "model": self.model,
                 "problems": snap.problems,
             }
         )
@@ -269,7 +275,8 @@ class Api:
             raise ApiError(503, "the server is busy; retry shortly", Retry_After="1")
         self.pending += 1  # handlers run on the event loop: no lock needed
         try:
-            return await run_in_threadpool(suggester.suggest, text, lang=lang, k=limit)
+            async with self.running:
+                return await run_in_threadpool(suggester.suggest, text, lang=lang, k=limit)
         finally:
             self.pending -= 1
 
@@ -371,29 +378,35 @@ def create_app(
     embedder: Embedder | None = None,
 ) -> Starlette:
     """Build the ASGI app: loads the current build now and watches for new ones while running."""
-    from kb.embeddings import load_embedder, set_torch_threads
+    from kb.embeddings import set_torch_threads, settings_embedder
     from kb.server_state import BatchingEmbedder
 
     options = options or ServerOptions()
+    encoder: Any = None
     batching = None
     if options.with_model:
-        inner = embedder or load_embedder(settings.model)
+        inner = embedder or settings_embedder(settings)
         if hasattr(inner, "batch_size"):
             inner.batch_size = max(1, options.embed_batch)
         if options.torch_threads > 0:
             # two intra-op threads on a 2-core machine spin against the request threads (and
             # the other workers); batching gives the model its throughput instead
             set_torch_threads(options.torch_threads)
-        batching = BatchingEmbedder(inner)
-    loader = Loader(
-        settings, batching, serve_site=options.serve_site, with_model=options.with_model
-    )
+        inner.encode(["warm up"])  # load the model (and its ONNX export) now, not on a request
+        if getattr(inner, "onnx", None) is not None:
+            # ONNX Runtime runs one-thread calls side by side, outside the GIL: request threads
+            # encode their own ticket, a core each, with no padding to a batch's longest text
+            encoder = inner
+        else:
+            encoder = batching = BatchingEmbedder(inner)
+    loader = Loader(settings, encoder, serve_site=options.serve_site, with_model=options.with_model)
     loader.cleanup()
-    if batching is not None:
-        batching.encode(["warm up"])  # load the model now, not on the first request
     holder = SnapshotHolder(loader.load())
     store = open_store(settings)
     api = Api(settings, options, holder, store)
+    if options.with_model:
+        runs_on = getattr(inner, "runs_on", None)
+        api.model = inner.model_id + (f" ({runs_on})" if runs_on else "")
     watcher = Watcher(holder, loader, interval=options.watch_interval or 1.0)
 
     routes = [

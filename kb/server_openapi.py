@@ -271,6 +271,7 @@ def spec(languages: list[str], max_body: int) -> dict[str, Any]:
                         "articles": {"type": "integer"},
                         "site": {"type": "boolean"},
                         "suggest": {"type": "boolean"},
+                        "model": {"type": ["string", "null"]},
                         "problems": {"type": "array", "items": {"type": "string"}},
                     },
                 },

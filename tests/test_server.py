@@ -47,6 +47,7 @@ def client(settings: Settings):
 def test_health_reports_the_build(client):
     body = client.get("/api/health").json()
     assert body["status"] == "ok" and body["site"] and body["suggest"]
+    assert body["model"] == "hash-256"  # the fixture's fast embedder; real ones add (onnx)/(torch)
     assert body["index"].startswith("g") and body["articles"] == 5 and body["problems"] == []
 
 

@@ -170,6 +170,9 @@ def _run_workers(
     options.rate_file = str(rate_file)
     config = os.path.abspath(args.config) if args.config else None
     os.environ[WORKER_ENV] = json.dumps({"config": config, "options": options.to_json()})
+    # the workers share one listening socket; libuv (uvloop) otherwise lets whichever wakes first
+    # accept every waiting connection, so one worker can end up with most keep-alive clients
+    os.environ.setdefault("UV_TCP_SINGLE_ACCEPT", "1")
     print(
         f"kb serve: {args.workers} workers loading {settings.docs_dir} (each its own model) ...",
         file=sys.stderr,
@@ -180,5 +183,3 @@ def _run_workers(
     finally:
         rate_file.unlink(missing_ok=True)
     return 0
-
-    return True
