@@ -45,7 +45,6 @@ BM25_K1 = 5.0
 BM25_B = 0.75
 MAX_CONCEPTS = 64
 AND_MAX = 3  # longer queries (questions, tickets) are ranked by OR: BM25 rewards each matched word
-OR_MATCHER = 0  # Whoosh's choice for short queries (Or.AUTO_MATCHER)
 TYPO_MIN = 5
 TYPO_TRIES = (
     4  # unknown words looked up per query and language  # shortest word that gets typo tolerance
@@ -404,12 +403,13 @@ def concepts(
 _ARRAY_OR: Any = None
 
 
-def array_or(subqueries: list[Any]) -> Any:
+def array_or(subqueries: list[Any], auto: bool = False) -> Any:
     """An OR that adds up its parts' scores in an array sized to the index (for long queries).
 
     Whoosh's own (PreloadedOr) allocates and clears 2,048 slots in a Python loop for every
     matcher, however small the index: on a ticket that was half of the keyword search's time.
-    Same hits, same scores.
+    Same hits, same scores. With `auto`, the array is used only where Whoosh's automatic choice
+    would preload (small indexes, no need for the current match).
     """
     global _ARRAY_OR
     if _ARRAY_OR is None:
@@ -417,6 +417,7 @@ def array_or(subqueries: list[Any]) -> Any:
 
         from whoosh import query as Q
         from whoosh.matching import ArrayUnionMatcher, CombinationMatcher
+        from whoosh.query.compound import DefaultOr
 
         class Union(ArrayUnionMatcher):  # type: ignore[misc]
             def __init__(self, subs: list[Any], doccount: int, boost: float, scored: bool) -> None:
@@ -446,13 +447,28 @@ def array_or(subqueries: list[Any]) -> Any:
                 self._limit = limit
 
         class ArrayOr(Q.Or):  # type: ignore[misc]
+            auto = False  # decide as Whoosh's AUTO_MATCHER does, with this array when it would
+
             def _matcher(self, subs: list[Any], searcher: Any, context: Any) -> Any:
+                if self.auto:
+                    needs_current = context.needs_current if context else True
+                    big = searcher.doc_count_all() > 5000
+                    if len(subs) < self.TOO_MANY_CLAUSES and (
+                        needs_current or self.scale or len(subs) == 2 or big
+                    ):
+                        tree = DefaultOr(
+                            subs, boost=self.boost, minmatch=self.minmatch, scale=self.scale
+                        )
+                        return tree.matcher(searcher, context)
                 scored = context.weighting is not None if context else True
                 ms = [sub.matcher(searcher, context) for sub in subs]
                 return Union(ms, searcher.doc_count_all(), self.boost, scored)
 
-        _ARRAY_OR = ArrayOr
-    return _ARRAY_OR(subqueries)
+        class AutoArrayOr(ArrayOr):  # a class, not a flag: Whoosh rebuilds queries by class
+            auto = True
+
+        _ARRAY_OR = (ArrayOr, AutoArrayOr)
+    return _ARRAY_OR[auto](subqueries)
 
 
 def _leaves(c: Concept) -> list[Any]:
@@ -470,9 +486,8 @@ def _leaves(c: Concept) -> list[Any]:
 
 def _either(group: list[Any]) -> Any:
     """One concept: the scores of its matching alternatives add up."""
-    from whoosh import query as Q
 
-    return group[0] if len(group) == 1 else Q.Or(group)
+    return group[0] if len(group) == 1 else array_or(group, auto=True)
 
 
 def _search_part(
@@ -510,15 +525,12 @@ def _search_part(
         return found  # Whoosh reads an empty filter set as no filter at all
     if len(cs) <= AND_MAX:
         and_query = Q.And([_either(group) for group in leaves])
-        for sub in and_query.subqueries:
-            sub.matcher_type = OR_MATCHER
         for hit in part.searcher.search(and_query, limit=limit, filter=allowed):
             seen[hit.docnum] = hit
     if len(seen) < limit and len(cs) > 1:  # with one concept, OR would find the same
         found.used_fallback = len(cs) <= AND_MAX and not seen
         if len(cs) <= AND_MAX:
-            or_query = Q.Or([_either(group) for group in leaves])
-            or_query.matcher_type = OR_MATCHER
+            or_query = array_or([_either(group) for group in leaves], auto=True)
         else:  # long OR queries (ticket texts) preload each term's postings: much faster
             or_query = array_or([g[0] if len(g) == 1 else array_or(g) for g in leaves])
         # block-quality skipping only costs time on preloaded (array) postings
