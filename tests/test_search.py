@@ -325,3 +325,37 @@ def test_a_very_long_text_keeps_its_rarest_words(searcher: Searcher) -> None:
     filler = " ".join(f"word{n}x" for n in range(300))  # unknown words: no typo lookups for all
     results = searcher.search(f"{filler} refund return {filler}", lang="en", limit=50)
     assert results.ids()[0] == "refund-timeline"
+
+
+# -- the array OR (speed only: the same hits and scores as Whoosh's own) ------------------------
+@pytest.mark.parametrize(
+    "words",
+    [
+        ["password", "reset", "login", "link"],
+        ["invoice", "download", "factuur", "nothing-matches"],
+        ["password"],
+    ],
+)
+def test_array_or_scores_like_whoosh(searcher: Searcher, words: list[str]) -> None:
+    from whoosh import query as Q
+
+    from kb.search import array_or
+
+    part = searcher._part("en")
+    assert part is not None
+    terms = [part.analyzer.norm(w) for w in words]
+
+    def run(q: Any) -> list[tuple[int, float]]:
+        return [(h.docnum, round(h.score, 9)) for h in part.searcher.search(q, limit=None)]
+
+    leaves = [Q.Term("content", t) for t in terms]
+    whoosh_array = Q.Or(list(leaves))
+    whoosh_array.matcher_type = Q.Or.ARRAY_MATCHER
+    want = run(whoosh_array)
+    assert want == run(Q.Or(list(leaves)))  # Whoosh's tree of unions agrees with its array
+    assert run(array_or(list(leaves))) == want
+    assert run(array_or(list(leaves), auto=True)) == want
+    nested = array_or([array_or(leaves[:2], auto=True), *leaves[2:]])  # concept groups
+    assert run(nested) == want
+    if len(words) > 1:
+        assert want  # the cases match something
