@@ -55,6 +55,7 @@ def test_health_and_description(server):
     health = httpx.get(f"{base}/api/health").json()
     assert health["status"] == "ok" and health["suggest"] and health["site"]
     assert health["articles"] > 40
+    assert health["model"] == "all-MiniLM-L6-v2 (onnx)"  # the default backend, checked on load
     spec = httpx.get(f"{base}/api/openapi.json").json()
     assert "/api/suggest" in spec["paths"]
 
@@ -86,6 +87,34 @@ def test_suggest_answers_what_kb_suggest_answers(server):
     cli = json.loads(kb("suggest", TICKET, "--json", cwd=root))
     assert api.status_code == 200 and api.json() == cli
     assert cli["suggestions"][0]["id"] == "reset-password"
+
+
+def test_concurrent_suggestions_equal_one_at_a_time(server):
+    """Tickets encoded side by side in request threads get the answers they get alone."""
+    import asyncio
+
+    _, base = server
+    tickets = [
+        TICKET,
+        "Where is my parcel? Tracking has not changed for a week.",
+        "Ik wil mijn bestelling retourneren, hoe maak ik een retourlabel?",
+        "Min faktura visar fel belopp, kan ni kontrollera den?",
+        "The app crashes when I open my gift card balance",
+        "How do I change the delivery address of an order I placed today?",
+    ] * 2
+    alone = [
+        httpx.post(f"{base}/api/suggest", json={"text": t}, timeout=60).json() for t in tickets
+    ]
+
+    async def together() -> list[dict]:
+        async with httpx.AsyncClient(base_url=base, timeout=60) as client:
+            rs = await asyncio.gather(
+                *(client.post("/api/suggest", json={"text": t}) for t in tickets)
+            )
+        return [r.json() for r in rs]
+
+    assert asyncio.run(together()) == alone
+    assert len({json.dumps(a, sort_keys=True) for a in alone}) == 6  # six different tickets
 
 
 def test_public_calls_never_see_internal_articles(server):
