@@ -52,6 +52,7 @@ TYPO_TRIES = (
 TYPO_WEIGHT = 0.7
 SPLIT_WEIGHT = 0.9
 SNIPPET_CHARS = 220
+DOC_TEXT_CACHE = 4096  # documents whose words and sentences are kept per open index, for snippets
 SENTENCE = re.compile(r"[^.!?\n]+[.!?]?")
 
 
@@ -131,6 +132,9 @@ def fast_bm25() -> Any:
     return Model(B=BM25_B, K1=BM25_K1)
 
 
+DocWords = tuple[tuple[str, tuple[str, ...]], ...]  # each distinct word with its terms
+
+
 class _Part:
     """The open index of one language with its analyzer and vocabularies."""
 
@@ -148,6 +152,7 @@ class _Part:
         self.synonyms = synonyms or Synonyms()
         self._df: dict[str, int] = {}
         self._doc_terms: dict[int, frozenset[str]] = {}
+        self._doc_text: dict[int, tuple[DocWords, Sentences]] = {}
         self._corrections: dict[tuple[str, str], tuple[str, ...]] = {}
         self._allowed: dict[Any, set[int]] = {}
 
@@ -172,6 +177,22 @@ class _Part:
                 cached = cache.get(w)
                 terms.update(cached if cached is not None else an.word_terms(w))
             found = self._doc_terms[docnum] = frozenset(terms)
+        return found
+
+    def doc_text(self, docnum: int, data: dict[str, Any]) -> tuple[DocWords, Sentences]:
+        """A document's distinct words with their terms, and its snippet sentences (cached)."""
+        found = self._doc_text.get(docnum)
+        if found is None:
+            if len(self._doc_text) >= DOC_TEXT_CACHE:  # bounded: the pages people find
+                self._doc_text.clear()
+            text = data["text"] or data["summary"]
+            full = f"{data['title']}\n{data['summary']}\n{text}"
+            cache, an = self.analyzer.term_cache, self.analyzer
+            words = []
+            for w in set(WORD.findall(full.lower())):
+                terms = cache.get(w)
+                words.append((w, tuple(terms if terms is not None else an.word_terms(w))))
+            found = self._doc_text[docnum] = (tuple(words), sentences_of(text))
         return found
 
     def df(self, term: str) -> int:
@@ -567,20 +588,10 @@ def _hit(part: _Part, whoosh_hit: Any, cs: list[Concept]) -> Hit:
 
 def _add_snippet(hit: Hit, part: _Part, whoosh_hit: Any, cs: list[Concept]) -> None:
     """Set the hit's snippet: its best sentence with the words that matched in <mark>."""
-    data = whoosh_hit["display"]
-    an = part.analyzer
     wanted = {t for c in cs for terms, _, _ in c.alternatives for t in terms}
-    text = data["text"] or data["summary"]
-    full = f"{data['title']}\n{data['summary']}\n{text}"
-    cache = an.term_cache
-    marked: set[str] = set()
-    for w in set(WORD.findall(full.lower())):
-        terms = cache.get(w)
-        if terms is None:
-            terms = an.word_terms(w)
-        if not wanted.isdisjoint(terms):
-            marked.add(w)
-    hit.snippet = snippet(text, marked)
+    words, sentences = part.doc_text(whoosh_hit.docnum, whoosh_hit["display"])
+    marked = {w for w, terms in words if not wanted.isdisjoint(terms)}
+    hit.snippet = best_snippet(sentences, marked)
 
 
 def _replace_words(query: str, fixes: dict[str, str]) -> str:
@@ -592,12 +603,27 @@ def _replace_words(query: str, fixes: dict[str, str]) -> str:
 
 def snippet(text: str, marked: set[str], size: int = SNIPPET_CHARS) -> str:
     """Return the sentence of `text` with most `marked` words as escaped HTML, those in <mark>."""
-    best, best_score = "", -1
+    return best_snippet(sentences_of(text), marked, size)
+
+
+Sentences = tuple[tuple[str, frozenset[str]], ...]
+
+
+def sentences_of(text: str) -> Sentences:
+    """The sentences of `text`, each with its distinct lowercase words."""
+    out = []
     for m in SENTENCE.finditer(text):
         sentence = m.group(0).strip()
-        if not sentence:
-            continue
-        score = len(marked.intersection(WORD.findall(sentence.lower())))
+        if sentence:
+            out.append((sentence, frozenset(WORD.findall(sentence.lower()))))
+    return tuple(out)
+
+
+def best_snippet(sentences: Sentences, marked: set[str], size: int = SNIPPET_CHARS) -> str:
+    """The first sentence with most `marked` words, as escaped HTML with those in <mark>."""
+    best, best_score = "", -1
+    for sentence, words in sentences:
+        score = len(marked.intersection(words))
         if score > best_score:
             best, best_score = sentence, score
         if best_score >= len(marked):
