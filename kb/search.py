@@ -153,6 +153,7 @@ class _Part:
         self._df: dict[str, int] = {}
         self._doc_terms: dict[int, frozenset[str]] = {}
         self._doc_text: dict[int, tuple[DocWords, Sentences]] = {}
+        self._stored: dict[int, dict[str, Any]] = {}
         self._corrections: dict[tuple[str, str], tuple[str, ...]] = {}
         self._allowed: dict[Any, set[int]] = {}
 
@@ -177,6 +178,15 @@ class _Part:
                 cached = cache.get(w)
                 terms.update(cached if cached is not None else an.word_terms(w))
             found = self._doc_terms[docnum] = frozenset(terms)
+        return found
+
+    def stored(self, docnum: int) -> dict[str, Any]:
+        """A document's stored fields, read (decompressed, unpickled) once per open index."""
+        found = self._stored.get(docnum)
+        if found is None:
+            if len(self._stored) >= DOC_TEXT_CACHE:
+                self._stored.clear()
+            found = self._stored[docnum] = self.searcher.stored_fields(docnum)
         return found
 
     def doc_text(self, docnum: int, data: dict[str, Any]) -> tuple[DocWords, Sentences]:
@@ -568,13 +578,14 @@ def _search_part(
 
 def _hit(part: _Part, whoosh_hit: Any, cs: list[Concept]) -> Hit:
     """A hit without its snippet: `_add_snippet` makes that for the hits that are shown."""
-    data = whoosh_hit["display"]
+    stored = part.stored(whoosh_hit.docnum)
+    data = stored["display"]
     wanted = {t for c in cs for terms, _, _ in c.alternatives for t in terms}
     full = f"{data['title']}\n{data['summary']}\n{data['text'] or data['summary']}"
     doc_terms = wanted.intersection(part.doc_terms(whoosh_hit.docnum, full))
     labels = [c.label for c in cs if any(set(terms) <= doc_terms for terms, _, _ in c.alternatives)]
     return Hit(
-        id=whoosh_hit["id"],
+        id=stored["id"],
         title=data["title"],
         lang=part.lang,
         url=data["url"],
@@ -589,7 +600,7 @@ def _hit(part: _Part, whoosh_hit: Any, cs: list[Concept]) -> Hit:
 def _add_snippet(hit: Hit, part: _Part, whoosh_hit: Any, cs: list[Concept]) -> None:
     """Set the hit's snippet: its best sentence with the words that matched in <mark>."""
     wanted = {t for c in cs for terms, _, _ in c.alternatives for t in terms}
-    words, sentences = part.doc_text(whoosh_hit.docnum, whoosh_hit["display"])
+    words, sentences = part.doc_text(whoosh_hit.docnum, part.stored(whoosh_hit.docnum)["display"])
     marked = {w for w, terms in words if not wanted.isdisjoint(terms)}
     hit.snippet = best_snippet(sentences, marked)
 
