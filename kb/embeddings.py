@@ -46,9 +46,8 @@ class Embedder(Protocol):
 
 # -- models ----------------------------------------------------------------------------------------
 _MODELS: dict[str, Any] = {}
-_ONNX: dict[
-    tuple[str, str, bool], Any
-] = {}  # (model, cache folder, int8): OnnxEncoder, or None for torch
+# (model, cache folder, int8) -> its OnnxEncoder, or None where torch runs the model
+_ONNX: dict[tuple[str, str, bool], Any] = {}
 _LOCK = threading.Lock()
 
 

@@ -8,6 +8,7 @@ Bad input is a 4xx with a message naming the field, never a 500.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import hmac
 import json
@@ -154,8 +155,9 @@ class Api:
         self.pending = 0  # suggest calls in progress
         self.model: str | None = None  # the embedding model and its backend, for /api/health
         # suggest calls running at once: a thread per core; the rest wait on the event loop,
-        # which costs nothing, instead of slicing the cores (and the GIL) ever thinner
-        self.running = asyncio.Semaphore(max(1, os.cpu_count() or 1))
+        # which costs nothing, instead of slicing the cores (and the GIL) ever thinner. Not with
+        # torch's batching thread, which needs many callers waiting to fill a batch.
+        self.running: asyncio.Semaphore | None = asyncio.Semaphore(max(1, os.cpu_count() or 1))
 
     # -- cross-cutting ----------------------------------------------------------------------------
     def internal(self, request: Request) -> bool:
@@ -275,7 +277,7 @@ class Api:
             raise ApiError(503, "the server is busy; retry shortly", Retry_After="1")
         self.pending += 1  # handlers run on the event loop: no lock needed
         try:
-            async with self.running:
+            async with self.running or contextlib.nullcontext():
                 return await run_in_threadpool(suggester.suggest, text, lang=lang, k=limit)
         finally:
             self.pending -= 1
@@ -404,6 +406,8 @@ def create_app(
     holder = SnapshotHolder(loader.load())
     store = open_store(settings)
     api = Api(settings, options, holder, store)
+    if batching is not None:
+        api.running = None
     if options.with_model:
         runs_on = getattr(inner, "runs_on", None)
         api.model = inner.model_id + (f" ({runs_on})" if runs_on else "")
@@ -432,8 +436,6 @@ def create_app(
                 max_age=600,
             ),
         )
-
-    import contextlib
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> Any:

@@ -71,7 +71,9 @@ class Settings:
     synonyms_file: Path = field(default_factory=lambda: Path.cwd() / "search" / "synonyms.yml")
     queries_file: Path = field(default_factory=lambda: Path.cwd() / "search" / "queries.yml")
     model: str = "all-MiniLM-L6-v2"
-    model_backend: str = "auto"  # auto (ONNX Runtime when it loads and agrees), torch or onnx
+    model_backend: str = (
+        "auto"  # auto (ONNX Runtime if it loads and agrees), onnx, onnx-int8, torch
+    )
     model_languages: tuple[str, ...] = ("en",)
     max_article_kb: int = 1024
     today: dt.date | None = None
