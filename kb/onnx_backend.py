@@ -46,8 +46,8 @@ class OnnxEncoder:
 
         self.st_model = st_model
         self.path = path
-        self.inputs = [i.name for i in _session(path, 1).get_inputs()]
         self._few = _session(path, 1)
+        self.inputs = [i.name for i in self._few.get_inputs()]
         self._bulk: Any = None
         self._bulk_lock = threading.Lock()
         # a run on one thread per core at a time: more would only slice the same cores thinner
@@ -213,8 +213,9 @@ def load(
                 export(st_model, fp32)
             if int8:
                 quantize(fp32, path)
-            for old in folder.glob(f"{slug}-*.onnx"):  # earlier exports of this model
-                if not old.name.startswith(fp32.stem):
+            earlier = re.compile(re.escape(slug) + r"-[0-9a-f]{16}(\.int8)?\.onnx")
+            for old in folder.glob(f"{slug}-*.onnx"):  # this model's exports by older versions
+                if earlier.fullmatch(old.name) and not old.name.startswith(fp32.stem):
                     old.unlink(missing_ok=True)
         encoder = OnnxEncoder(st_model, path)
         # this also opens the bulk session, before a temporary file goes
