@@ -76,10 +76,13 @@ def main() -> int:
     parser.add_argument("--articles", type=int, default=1000)
     parser.add_argument("--tickets", type=int, default=500)
     parser.add_argument("--model", default="all-MiniLM-L6-v2")
+    parser.add_argument(
+        "--backend", default="auto", choices=["auto", "onnx", "onnx-int8", "torch"]
+    )  # kb.model_backend
     args = parser.parse_args()
 
     from kb.collection import KnowledgeBase
-    from kb.embeddings import embed_articles, load_embedder
+    from kb.embeddings import embed_articles, settings_embedder
     from kb.search import build_index
     from kb.settings import Settings
 
@@ -88,16 +91,18 @@ def main() -> int:
         write_kb(root, args.articles)
         settings = Settings.load(root / "mkdocs.yml")
         settings.model = args.model
+        settings.model_backend = args.backend
         kb = KnowledgeBase.load(settings)
         print(f"KB: {len(kb)} articles, model {settings.model}, {os.cpu_count()} cores")
 
         t = time.perf_counter()
         build_index(kb, settings)
         index_s = time.perf_counter() - t
-        embedder = load_embedder(settings.model)
+        embedder = settings_embedder(settings)
         t = time.perf_counter()
         embedder.encode(["warm up"])
         load_s = time.perf_counter() - t
+        print(f"model runs on {getattr(embedder, 'runs_on', 'hashing')} ({embedder.model_id})")
         t = time.perf_counter()
         chunks = embed_articles(kb.visible(internal=True), embedder, settings.cache_dir)
         embed_s = time.perf_counter() - t
