@@ -9,10 +9,10 @@ import json
 import logging
 import re
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from kb.analysis import WORD, Analyzer, Phrase, Synonyms, load_synonyms
 from kb.errors import KBError, UsageError, display_path
@@ -133,6 +133,18 @@ def fast_bm25() -> Any:
 
 
 DocWords = tuple[tuple[str, tuple[str, ...]], ...]  # each distinct word with its terms
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+def _memo(cache: dict[K, V], key: K, limit: int, make: Callable[[], V]) -> V:
+    """`cache[key]`, made by `make` when missing; the cache is emptied when it reaches `limit`."""
+    found = cache.get(key)
+    if found is None:
+        if len(cache) >= limit:
+            cache.clear()
+        found = cache[key] = make()
+    return found
 
 
 class _Part:
@@ -161,40 +173,30 @@ class _Part:
         """The document numbers a filter query lets through, computed once per open index."""
         if filters is None:
             return None
-        docs = self._allowed.get(filters)
-        if docs is None:
-            if len(self._allowed) >= 256:  # bounded: category/tag/product combinations
-                self._allowed.clear()
-            docs = self._allowed[filters] = set(self.searcher.docs_for_query(filters))
-        return docs
+        # bounded: category/tag/product combinations
+        return _memo(
+            self._allowed, filters, 256, lambda: set(self.searcher.docs_for_query(filters))
+        )
 
-    def doc_terms(self, docnum: int, text: str) -> frozenset[str]:
+    def doc_terms(self, docnum: int, data: dict[str, Any]) -> frozenset[str]:
         """Every analysed term of a document's displayed text, computed once per open index."""
-        found = self._doc_terms.get(docnum)
-        if found is None:
-            cache, an = self.analyzer.term_cache, self.analyzer
-            terms: set[str] = set()
-            for w in set(WORD.findall(text.lower())):
-                cached = cache.get(w)
-                terms.update(cached if cached is not None else an.word_terms(w))
-            found = self._doc_terms[docnum] = frozenset(terms)
-        return found
+
+        def make() -> frozenset[str]:
+            words, _ = self.doc_text(docnum, data)
+            return frozenset(t for _, terms in words for t in terms)
+
+        return _memo(self._doc_terms, docnum, DOC_TEXT_CACHE, make)
 
     def stored(self, docnum: int) -> dict[str, Any]:
         """A document's stored fields, read (decompressed, unpickled) once per open index."""
-        found = self._stored.get(docnum)
-        if found is None:
-            if len(self._stored) >= DOC_TEXT_CACHE:
-                self._stored.clear()
-            found = self._stored[docnum] = self.searcher.stored_fields(docnum)
-        return found
+        return _memo(
+            self._stored, docnum, DOC_TEXT_CACHE, lambda: self.searcher.stored_fields(docnum)
+        )
 
     def doc_text(self, docnum: int, data: dict[str, Any]) -> tuple[DocWords, Sentences]:
         """A document's distinct words with their terms, and its snippet sentences (cached)."""
-        found = self._doc_text.get(docnum)
-        if found is None:
-            if len(self._doc_text) >= DOC_TEXT_CACHE:  # bounded: the pages people find
-                self._doc_text.clear()
+
+        def make() -> tuple[DocWords, Sentences]:
             text = data["text"] or data["summary"]
             full = f"{data['title']}\n{data['summary']}\n{text}"
             cache, an = self.analyzer.term_cache, self.analyzer
@@ -202,8 +204,9 @@ class _Part:
             for w in set(WORD.findall(full.lower())):
                 terms = cache.get(w)
                 words.append((w, tuple(terms if terms is not None else an.word_terms(w))))
-            found = self._doc_text[docnum] = (tuple(words), sentences_of(text))
-        return found
+            return tuple(words), sentences_of(text)
+
+        return _memo(self._doc_text, docnum, DOC_TEXT_CACHE, make)  # bounded: pages people find
 
     def df(self, term: str) -> int:
         """Number of documents with `term` in any text field."""
@@ -220,13 +223,14 @@ class _Part:
 
     def corrections(self, word: str, audience: str) -> list[str]:
         """Known words close to `word`, most likely first (edit distance 1, or 2 for long words)."""
-        key = (word, audience)
-        cached = self._corrections.get(key)
-        if cached is None:
-            if len(self._corrections) >= 20_000:  # bounded: a flood of odd words cannot grow it
-                self._corrections.clear()
-            cached = self._corrections[key] = self._find_corrections(word, audience)
-        return list(cached)
+        # bounded: a flood of odd words cannot grow it
+        found = _memo(
+            self._corrections,
+            (word, audience),
+            20_000,
+            lambda: self._find_corrections(word, audience),
+        )
+        return list(found)
 
     def _find_corrections(self, word: str, audience: str) -> tuple[str, ...]:
         maxdist = 1 if len(word) < 8 else 2
@@ -568,21 +572,20 @@ def _search_part(
         optimize = len(cs) <= AND_MAX
         for hit in part.searcher.search(or_query, limit=limit, filter=allowed, optimize=optimize):
             seen.setdefault(hit.docnum, hit)
-    found.hits = [_hit(part, h, cs) for h in seen.values()]  # AND hits, then OR hits
+    wanted = {t for c in cs for terms, _, _ in c.alternatives for t in terms}
+    found.hits = [_hit(part, h, cs, wanted) for h in seen.values()]  # AND hits, then OR hits
     if snippets:  # made later, only for the hits that are shown
         pending.update(
-            (id(hit), (part, h, cs)) for hit, h in zip(found.hits, seen.values(), strict=True)
+            (id(hit), (part, h, wanted)) for hit, h in zip(found.hits, seen.values(), strict=True)
         )
     return found
 
 
-def _hit(part: _Part, whoosh_hit: Any, cs: list[Concept]) -> Hit:
+def _hit(part: _Part, whoosh_hit: Any, cs: list[Concept], wanted: set[str]) -> Hit:
     """A hit without its snippet: `_add_snippet` makes that for the hits that are shown."""
     stored = part.stored(whoosh_hit.docnum)
     data = stored["display"]
-    wanted = {t for c in cs for terms, _, _ in c.alternatives for t in terms}
-    full = f"{data['title']}\n{data['summary']}\n{data['text'] or data['summary']}"
-    doc_terms = wanted.intersection(part.doc_terms(whoosh_hit.docnum, full))
+    doc_terms = wanted.intersection(part.doc_terms(whoosh_hit.docnum, data))
     labels = [c.label for c in cs if any(set(terms) <= doc_terms for terms, _, _ in c.alternatives)]
     return Hit(
         id=stored["id"],
@@ -597,9 +600,8 @@ def _hit(part: _Part, whoosh_hit: Any, cs: list[Concept]) -> Hit:
     )
 
 
-def _add_snippet(hit: Hit, part: _Part, whoosh_hit: Any, cs: list[Concept]) -> None:
+def _add_snippet(hit: Hit, part: _Part, whoosh_hit: Any, wanted: set[str]) -> None:
     """Set the hit's snippet: its best sentence with the words that matched in <mark>."""
-    wanted = {t for c in cs for terms, _, _ in c.alternatives for t in terms}
     words, sentences = part.doc_text(whoosh_hit.docnum, part.stored(whoosh_hit.docnum)["display"])
     marked = {w for w, terms in words if not wanted.isdisjoint(terms)}
     hit.snippet = best_snippet(sentences, marked)
