@@ -42,21 +42,16 @@ class OnnxEncoder:
     """Encodes texts with an ONNX export of a SentenceTransformer (tokenised by the model itself)."""
 
     def __init__(self, st_model: Any, path: Path) -> None:
-        import onnxruntime as ort
-
         self.st_model = st_model
         self.path = path
+        # one-thread runs; kb serve runs at most one suggest call per core at a time
         self._few = _session(path, 1)
         self.inputs = [i.name for i in self._few.get_inputs()]
         self._bulk: Any = None
         self._bulk_lock = threading.Lock()
-        # a run on one thread per core at a time: more would only slice the same cores thinner
-        self._slots = threading.BoundedSemaphore(os.cpu_count() or 1)
-        self.version = ort.__version__
 
     def _features(self, texts: Sequence[str]) -> dict[str, Any]:
-        prep = getattr(self.st_model, "preprocess", None) or self.st_model.tokenize
-        feats = prep(list(texts))
+        feats = _tokenize(self.st_model, texts)
         return {k: feats[k].cpu().numpy() for k in self.inputs}
 
     def encode(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
@@ -66,9 +61,7 @@ class OnnxEncoder:
         if len(texts) <= FEW_TEXTS:
             rows = []
             for text in texts:
-                feats = self._features([text])
-                with self._slots:
-                    rows.append(self._few.run(None, feats)[0])
+                rows.append(self._few.run(None, self._features([text]))[0])
             return _unit(np.concatenate(rows)) if rows else np.zeros((0, 0), np.float32)
         # as sentence-transformers does: longest first, batched, so padding stays small
         order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
@@ -86,6 +79,12 @@ class OnnxEncoder:
             if self._bulk is None:
                 self._bulk = _session(self.path, os.cpu_count() or 1)
             return self._bulk
+
+
+def _tokenize(st_model: Any, texts: Sequence[str]) -> dict[str, Any]:
+    """The model's own tokenisation (preprocess in sentence-transformers 6, tokenize before)."""
+    prep = getattr(st_model, "preprocess", None) or st_model.tokenize
+    return dict(prep(list(texts)))
 
 
 def _unit(vectors: np.ndarray) -> np.ndarray:
@@ -128,8 +127,7 @@ def export(st_model: Any, target: Path) -> None:
     """Write the model (transformer, pooling, normalisation) as ONNX to `target`, atomically."""
     import torch
 
-    prep = getattr(st_model, "preprocess", None) or st_model.tokenize
-    sample = prep(["hello world", "a second and somewhat longer example sentence"])
+    sample = _tokenize(st_model, ["hello world", "a second and somewhat longer example sentence"])
     names = [k for k, v in sample.items() if isinstance(v, torch.Tensor)]
 
     class Graph(torch.nn.Module):

@@ -142,6 +142,8 @@ class Api:
         options: ServerOptions,
         holder: SnapshotHolder,
         store: FeedbackStore,
+        *,
+        batching: bool = False,
     ) -> None:
         self.settings = settings
         self.options = options
@@ -157,7 +159,7 @@ class Api:
         # suggest calls running at once: a thread per core; the rest wait on the event loop,
         # which costs nothing, instead of slicing the cores (and the GIL) ever thinner. Not with
         # torch's batching thread, which needs many callers waiting to fill a batch.
-        self.running: asyncio.Semaphore | None = asyncio.Semaphore(max(1, os.cpu_count() or 1))
+        self.running = None if batching else asyncio.Semaphore(max(1, os.cpu_count() or 1))
 
     # -- cross-cutting ----------------------------------------------------------------------------
     def internal(self, request: Request) -> bool:
@@ -405,9 +407,7 @@ def create_app(
     loader.cleanup()
     holder = SnapshotHolder(loader.load())
     store = open_store(settings)
-    api = Api(settings, options, holder, store)
-    if batching is not None:
-        api.running = None
+    api = Api(settings, options, holder, store, batching=batching is not None)
     if options.with_model:
         runs_on = getattr(inner, "runs_on", None)
         api.model = inner.model_id + (f" ({runs_on})" if runs_on else "")

@@ -147,9 +147,8 @@ class Snapshot:
     problems: list[str] = field(default_factory=list)
     loaded_at: float = field(default_factory=time.time)
     search_lock: threading.Lock = field(default_factory=threading.Lock)
-    cache_lock: threading.Lock = field(
-        default_factory=threading.Lock
-    )  # held briefly, not searching
+    # guards the cache only, held for a lookup or an insert, never while searching
+    cache_lock: threading.Lock = field(default_factory=threading.Lock)
     cache: OrderedDict[Any, bytes] = field(default_factory=OrderedDict)  # recent search answers
     cache_hits: int = 0
     users: int = 0
