@@ -23,32 +23,6 @@ log = logging.getLogger(__name__)
 BUNDLE = "pagefind"
 
 
-def build_pagefind(site_dir: Path) -> int:
-    """Index every page of `site_dir` that marks its body with data-pagefind-body; return the count."""
-    try:
-        from pagefind.index import IndexConfig, PagefindIndex
-    except ImportError:  # pragma: no cover - pagefind is a dependency of the site extra
-        raise KBError("browser search needs Pagefind: pip install 'pagefind[bin]'") from None
-
-    async def run() -> int:
-        config = IndexConfig(output_path=str(site_dir / BUNDLE), exclude_selectors=[".headerlink"])
-        index = PagefindIndex(config=config)
-        await index.__aenter__()
-        try:
-            result = await index.add_directory(str(site_dir))
-            await write_bundle(index, site_dir / BUNDLE)
-        finally:
-            await index.__aexit__(RuntimeError, None, None)  # stop the service; nothing to write
-        return int(result.get("page_count", 0))
-
-    try:
-        count = asyncio.run(run())
-    except Exception as exc:  # the service reports problems as plain exceptions
-        raise KBError(f"{site_dir}: Pagefind could not index the site: {exc}") from None
-    log.info("pagefind: indexed %d pages in %s", count, site_dir)
-    return count
-
-
 class PagefindStream:
     """A Pagefind index fed page by page while MkDocs renders, on an event loop in its own thread.
 
