@@ -189,18 +189,18 @@ class Synonyms:
     """
 
     table: dict[Phrase, list[Phrase]] = field(default_factory=dict)
+    longest: int = field(default=0, init=False)  # words in the longest source phrase
+
+    def __post_init__(self) -> None:
+        self.longest = max((len(p) for p in self.table), default=0)
 
     def add(self, source: Phrase, own: Phrase, alternatives: Iterable[Phrase]) -> None:
         """Let the phrase with keys `source` (search terms `own`) also find `alternatives`."""
+        self.longest = max(self.longest, len(source))
         alts = self.table.setdefault(source, [])
         for alt in alternatives:
             if alt and alt != own and alt not in alts:
                 alts.append(alt)
-
-    @property
-    def longest(self) -> int:
-        """Number of words in the longest source phrase."""
-        return max((len(p) for p in self.table), default=0)
 
     def match(self, keys: list[str], start: int) -> tuple[int, list[Phrase]]:
         """Return (words, alternatives) of the longest source phrase starting at `keys[start]`."""

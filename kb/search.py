@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
+import heapq
 import html
 import json
 import logging
@@ -12,7 +13,7 @@ import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from kb.analysis import WORD, Analyzer, Phrase, Synonyms, load_synonyms
 from kb.errors import KBError, UsageError, display_path
@@ -168,6 +169,7 @@ class _Part:
         self._stored: dict[int, dict[str, Any]] = {}
         self._corrections: dict[tuple[str, str], tuple[str, ...]] = {}
         self._allowed: dict[Any, set[int]] = {}
+        self._postings: dict[tuple[Phrase, float], tuple[tuple[int, float], ...]] = {}
 
     def allowed(self, filters: Any) -> set[int] | None:
         """The document numbers a filter query lets through, computed once per open index."""
@@ -177,6 +179,21 @@ class _Part:
         return _memo(
             self._allowed, filters, 256, lambda: set(self.searcher.docs_for_query(filters))
         )
+
+    def postings(self, terms: Phrase, weight: float) -> tuple[tuple[int, float], ...]:
+        """(docnum, score) of each document with all of `terms`, scored as Whoosh scores them."""
+
+        def make() -> tuple[tuple[int, float], ...]:
+            leaf, context, out = _leaf(terms, weight), self.searcher.context(), []
+            for sub, offset in self.searcher.leaf_searchers():  # as Whoosh's collector does
+                m = leaf.matcher(sub, context)
+                while m.is_active():
+                    out.append((offset + m.id(), m.score()))
+                    m.next()
+            return tuple(out)
+
+        # bounded: the words of a flood of odd tickets
+        return _memo(self._postings, (terms, weight), 50_000, make)
 
     def doc_terms(self, docnum: int, data: dict[str, Any]) -> frozenset[str]:
         """Every analysed term of a document's displayed text, computed once per open index."""
@@ -332,8 +349,8 @@ class Searcher:
     ) -> SearchResults:
         """Search public articles (or, with internal=True, everything published) for `query`.
 
-        With snippets=False the hits carry no snippet and their matched terms come from the
-        index itself: much cheaper for callers that only rank (the suggester).
+        With snippets=False the hits carry no snippet: cheaper for callers that only rank (the
+        suggester).
         """
         audience = AUDIENCES[1] if internal else AUDIENCES[0]
         if lang is not None and lang not in self.languages():
@@ -363,9 +380,8 @@ class Searcher:
         if not lang:
             hits.sort(key=lambda h: -h.score)  # stable: keeps AND-before-OR within a language
         results.hits = hits[:limit]
-        for hit in results.hits:  # snippets only for the hits shown, not every language's
-            if id(hit) in pending:
-                _add_snippet(hit, *pending[id(hit)])
+        for hit in results.hits:  # only for the hits shown, not every language's
+            _finish_hit(hit, *pending[id(hit)])
         return results
 
 
@@ -508,15 +524,48 @@ def array_or(subqueries: list[Any], auto: bool = False) -> Any:
 
 def _leaves(c: Concept) -> list[Any]:
     """The queries of one concept's alternatives, weighted by kind (word, split, synonym, typo)."""
+    return [_leaf(terms, weight) for terms, weight, _kind in c.alternatives]
+
+
+def _leaf(terms: Phrase, weight: float) -> Any:
+    """One alternative as a query: its term, or all of its words (compound parts, phrases)."""
     from whoosh import query as Q
 
-    out = []
-    for terms, weight, _kind in c.alternatives:
-        if len(terms) == 1:
-            out.append(Q.Term("content", terms[0], boost=weight))
-        else:  # compound parts, synonym phrases: all of the words
-            out.append(Q.And([Q.Term("content", t) for t in terms], boost=weight))
-    return out
+    if len(terms) == 1:
+        return Q.Term("content", terms[0], boost=weight)
+    return Q.And([Q.Term("content", t) for t in terms], boost=weight)
+
+
+class Scored(NamedTuple):
+    """A matching document and its score (what `_hit` needs of a Whoosh hit)."""
+
+    docnum: int
+    score: float
+
+
+def _long_or(part: _Part, cs: list[Concept], limit: int, allowed: set[int] | None) -> list[Scored]:
+    """The best `limit` documents for an OR of many concepts (a ticket), from cached postings.
+
+    The same documents, scores and order as Whoosh's search with `array_or` (tested): each
+    concept's alternatives add up, then the concepts do, in the same order; ties go to the lower
+    document number. Whoosh made a matcher per word and stepped through it on every search.
+    """
+    total: dict[int, float] = {}
+    for c in cs:
+        if len(c.alternatives) == 1:
+            terms, weight, _ = c.alternatives[0]
+            for docnum, score in part.postings(terms, weight):
+                total[docnum] = total.get(docnum, 0.0) + score
+            continue
+        inner: dict[int, float] = {}
+        for terms, weight, _ in c.alternatives:
+            for docnum, score in part.postings(terms, weight):
+                inner[docnum] = inner.get(docnum, 0.0) + score
+        for docnum, score in inner.items():
+            if score > 0:  # Whoosh's array union skips documents at zero
+                total[docnum] = total.get(docnum, 0.0) + score
+    found = [Scored(d, v) for d, v in total.items() if v > 0 and (allowed is None or d in allowed)]
+    return heapq.nsmallest(limit, found, key=lambda h: (-h.score, h.docnum))
 
 
 def _either(group: list[Any]) -> Any:
@@ -535,7 +584,7 @@ def _search_part(
     pending: dict[int, Any],
     snippets: bool = True,
 ) -> SearchResults:
-    """Search one language; `pending` gets what makes each hit's snippet when `snippets`."""
+    """Search one language; `pending` gets what finishes each hit (`_finish_hit`) if it is shown."""
     from whoosh import query as Q
 
     found = SearchResults(query=query)
@@ -564,29 +613,28 @@ def _search_part(
             seen[hit.docnum] = hit
     if len(seen) < limit and len(cs) > 1:  # with one concept, OR would find the same
         found.used_fallback = len(cs) <= AND_MAX and not seen
-        if len(cs) <= AND_MAX:
+        if len(cs) > AND_MAX:  # tickets, questions
+            for hit in _long_or(part, cs, limit, allowed):
+                seen.setdefault(hit.docnum, hit)
+        else:
             or_query = array_or([_either(group) for group in leaves], auto=True)
-        else:  # long OR queries (ticket texts) preload each term's postings: much faster
-            or_query = array_or([g[0] if len(g) == 1 else array_or(g) for g in leaves])
-        # block-quality skipping only costs time on preloaded (array) postings
-        optimize = len(cs) <= AND_MAX
-        for hit in part.searcher.search(or_query, limit=limit, filter=allowed, optimize=optimize):
-            seen.setdefault(hit.docnum, hit)
+            for hit in part.searcher.search(or_query, limit=limit, filter=allowed):
+                seen.setdefault(hit.docnum, hit)
     wanted = {t for c in cs for terms, _, _ in c.alternatives for t in terms}
-    found.hits = [_hit(part, h, cs, wanted) for h in seen.values()]  # AND hits, then OR hits
-    if snippets:  # made later, only for the hits that are shown
-        pending.update(
-            (id(hit), (part, h, wanted)) for hit, h in zip(found.hits, seen.values(), strict=True)
-        )
+    labels = [(c.label, [frozenset(terms) for terms, _, _ in c.alternatives]) for c in cs]
+    found.hits = [_hit(part, h) for h in seen.values()]  # AND hits, then OR hits
+    # matched words (and snippets) later, only for the hits that are shown
+    pending.update(
+        (id(hit), (part, h, labels, wanted, snippets))
+        for hit, h in zip(found.hits, seen.values(), strict=True)
+    )
     return found
 
 
-def _hit(part: _Part, whoosh_hit: Any, cs: list[Concept], wanted: set[str]) -> Hit:
-    """A hit without its snippet: `_add_snippet` makes that for the hits that are shown."""
+def _hit(part: _Part, whoosh_hit: Any) -> Hit:
+    """A hit without matched words or snippet: `_finish_hit` adds those to the hits shown."""
     stored = part.stored(whoosh_hit.docnum)
     data = stored["display"]
-    doc_terms = wanted.intersection(part.doc_terms(whoosh_hit.docnum, data))
-    labels = [c.label for c in cs if any(set(terms) <= doc_terms for terms, _, _ in c.alternatives)]
     return Hit(
         id=stored["id"],
         title=data["title"],
@@ -594,17 +642,31 @@ def _hit(part: _Part, whoosh_hit: Any, cs: list[Concept], wanted: set[str]) -> H
         url=data["url"],
         score=round(float(whoosh_hit.score), 4),
         snippet="",
-        matched_terms=labels,
+        matched_terms=[],
         category=data.get("category"),
         summary=data["summary"],
     )
 
 
-def _add_snippet(hit: Hit, part: _Part, whoosh_hit: Any, wanted: set[str]) -> None:
-    """Set the hit's snippet: its best sentence with the words that matched in <mark>."""
-    words, sentences = part.doc_text(whoosh_hit.docnum, part.stored(whoosh_hit.docnum)["display"])
-    marked = {w for w, terms in words if not wanted.isdisjoint(terms)}
-    hit.snippet = best_snippet(sentences, marked)
+def _finish_hit(
+    hit: Hit,
+    part: _Part,
+    whoosh_hit: Any,
+    labels: list[tuple[str, list[frozenset[str]]]],
+    wanted: set[str],
+    snippets: bool,
+) -> None:
+    """Set a shown hit's matched words and, with `snippets`, its best sentence, matches marked.
+
+    `labels`: each concept's label with the terms of each of its alternatives.
+    """
+    data = part.stored(whoosh_hit.docnum)["display"]
+    doc_terms = wanted.intersection(part.doc_terms(whoosh_hit.docnum, data))
+    hit.matched_terms = [label for label, alts in labels if any(a <= doc_terms for a in alts)]
+    if snippets:
+        words, sentences = part.doc_text(whoosh_hit.docnum, data)
+        marked = {w for w, terms in words if not wanted.isdisjoint(terms)}
+        hit.snippet = best_snippet(sentences, marked)
 
 
 def _replace_words(query: str, fixes: dict[str, str]) -> str:
