@@ -201,6 +201,32 @@ def test_typo_correction_keeps_the_rest_of_the_query(searcher: Searcher) -> None
     assert results.did_you_mean == "Download invoice"
 
 
+@pytest.mark.parametrize(
+    ("typed", "want"),
+    [
+        ("pasword", "password"),  # a letter missing
+        ("passsword", "password"),  # one too many
+        ("passwird", "password"),  # one wrong
+        ("passwrdd", "password"),  # two edits: long words allow two
+        ("invocie", "invoice"),  # two letters swapped count as one typo
+        ("refnd", "refund"),
+        ("downlaod", "download"),
+    ],
+)
+def test_corrections_by_kind_of_typo(searcher: Searcher, typed: str, want: str) -> None:
+    part = searcher._part("en")
+    assert part is not None
+    assert part.corrections(typed, "public")[:1] == [want]
+
+
+@pytest.mark.parametrize("typed", ["bassword", "paswrd", "xnvoice", "invocieee"])
+def test_no_correction_beyond_the_typo_budget(searcher: Searcher, typed: str) -> None:
+    """The first letter must be right; short words allow one edit, long ones two."""
+    part = searcher._part("en")
+    assert part is not None
+    assert part.corrections(typed, "public") == []
+
+
 def test_short_words_get_no_typo_tolerance(searcher: Searcher) -> None:
     results = searcher.search("pdg", lang="en")
     assert results.hits == [] and results.did_you_mean is None
