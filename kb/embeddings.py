@@ -44,6 +44,16 @@ class Embedder(Protocol):
         ...
 
 
+def encode_queries(embedder: Embedder, texts: Sequence[str]) -> np.ndarray:
+    """Embed tickets or questions: the embedder's `encode_queries` where it has one, else `encode`.
+
+    As sentence-transformers' encode_query: a model may treat queries differently from the
+    documents they are compared with (here: int8 weights with `model_backend: onnx-int8`).
+    """
+    own = getattr(embedder, "encode_queries", None)
+    return own(texts) if own is not None else embedder.encode(texts)
+
+
 # -- models ----------------------------------------------------------------------------------------
 _MODELS: dict[str, Any] = {}
 # (model, cache folder, int8) -> its OnnxEncoder, or None where torch runs the model
@@ -76,8 +86,10 @@ class SentenceTransformerEmbedder:
         cache_dir: Path | None = None,
     ) -> None:
         self.name = name.strip() or DEFAULT_MODEL
-        # the same id for torch and ONNX, whose vectors agree (checked); int8 vectors differ
-        self.model_id = self.name + ("+int8" if backend == "onnx-int8" else "")
+        # the id of the article vectors: the same for torch and ONNX, whose vectors agree
+        # (checked); onnx-int8 runs only queries on int8 weights, articles at full precision
+        self.model_id = self.name
+        self.query_id = self.name + ("+int8" if backend == "onnx-int8" else "")  # tickets' vectors
         self.batch_size = batch_size  # texts per forward pass (sorted by length, padded per batch)
         self.backend = backend  # auto: ONNX Runtime when it loads and agrees with torch
         self.cache_dir = cache_dir  # where the ONNX export is kept
@@ -116,11 +128,21 @@ class SentenceTransformerEmbedder:
 
     @property
     def runs_on(self) -> str:
-        """The backend in use: onnx or torch."""
-        return "onnx" if self.onnx is not None else "torch"
+        """The backend in use: onnx, "onnx, int8 queries" or torch."""
+        fast = self.onnx
+        if fast is None:
+            return "torch"
+        return "onnx" if fast.query_path == fast.path else "onnx, int8 queries"
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """Embed texts in batches; rows are normalised so a dot product is the cosine."""
+        return self._encode(texts, queries=False)
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed tickets or questions (int8 weights with `onnx-int8`), to compare with articles."""
+        return self._encode(texts, queries=True)
+
+    def _encode(self, texts: Sequence[str], queries: bool) -> np.ndarray:
         import numpy as np
 
         if not texts:
@@ -128,7 +150,7 @@ class SentenceTransformerEmbedder:
         model = self.model
         fast = self.onnx
         if fast is not None:
-            vectors = fast.encode(list(texts), self.batch_size)
+            vectors = fast.encode(list(texts), self.batch_size, queries=queries)
             self.encoded += len(texts)
             return vectors
         with _one_thread() if len(texts) <= FEW_TEXTS else contextlib.nullcontext():

@@ -39,46 +39,55 @@ PROBES = (
 
 
 class OnnxEncoder:
-    """Encodes texts with an ONNX export of a SentenceTransformer (tokenised by the model itself)."""
+    """Encodes texts with an ONNX export of a SentenceTransformer (tokenised by the model itself).
 
-    def __init__(self, st_model: Any, path: Path) -> None:
+    Documents (articles) run on `path`; queries (tickets, questions) on `query_path`, the int8
+    copy with `onnx-int8`: articles are embedded once at full precision, tickets at int8 speed.
+    """
+
+    def __init__(self, st_model: Any, path: Path, query_path: Path | None = None) -> None:
         self.st_model = st_model
         self.path = path
+        self.query_path = query_path or path
+        self._sessions: dict[tuple[Path, int], Any] = {}
+        self._lock = threading.Lock()
         # one-thread runs; kb serve runs at most one suggest call per core at a time
-        self._few = _session(path, 1)
-        self.inputs = [i.name for i in self._few.get_inputs()]
-        self._bulk: Any = None
-        self._bulk_lock = threading.Lock()
+        self.inputs = [i.name for i in self._session(self.query_path, 1).get_inputs()]
+
+    def _session(self, path: Path, threads: int) -> Any:
+        with self._lock:
+            found = self._sessions.get((path, threads))
+            if found is None:
+                found = self._sessions[(path, threads)] = _session(path, threads)
+            return found
 
     def _features(self, texts: Sequence[str]) -> dict[str, Any]:
         feats = _tokenize(self.st_model, texts)
         return {k: feats[k].cpu().numpy() for k in self.inputs}
 
-    def encode(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
-        """Unit vectors, one row per text, in the order given."""
+    def encode(
+        self, texts: Sequence[str], batch_size: int = 32, *, queries: bool = False
+    ) -> np.ndarray:
+        """Unit vectors, one row per text, in the order given (`queries`: tickets, questions)."""
         import numpy as np
 
+        path = self.query_path if queries else self.path
         if len(texts) <= FEW_TEXTS:
+            few = self._session(path, 1)
             rows = []
             for text in texts:
-                rows.append(self._few.run(None, self._features([text]))[0])
+                rows.append(few.run(None, self._features([text]))[0])
             return _unit(np.concatenate(rows)) if rows else np.zeros((0, 0), np.float32)
         # as sentence-transformers does: longest first, batched, so padding stays small
         order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
         out: list[Any] = [None] * len(texts)
-        session = self._bulk_session()
+        session = self._session(path, os.cpu_count() or 1)
         for start in range(0, len(order), batch_size):
             part = order[start : start + batch_size]
             vectors = session.run(None, self._features([texts[i] for i in part]))[0]
             for i, row in zip(part, vectors, strict=True):
                 out[i] = row
         return _unit(np.stack(out))
-
-    def _bulk_session(self) -> Any:
-        with self._bulk_lock:
-            if self._bulk is None:
-                self._bulk = _session(self.path, os.cpu_count() or 1)
-            return self._bulk
 
 
 def _tokenize(st_model: Any, texts: Sequence[str]) -> dict[str, Any]:
@@ -157,17 +166,27 @@ def export(st_model: Any, target: Path) -> None:
     os.replace(tmp, target)
 
 
-def check(encoder: OnnxEncoder, st_model: Any, max_gap: float = MAX_COSINE_GAP) -> None:
-    """Raise KBError unless ONNX and torch agree on the probe texts (one by one and batched)."""
+def check(encoder: OnnxEncoder, st_model: Any) -> None:
+    """Raise KBError unless ONNX and torch agree on the probe texts (one by one and batched).
+
+    This opens every session, documents' and queries', before a temporary export goes.
+    """
     import numpy as np
 
     want = st_model.encode(
         list(PROBES), normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
     )
-    for got in (encoder.encode(PROBES), encoder.encode(list(PROBES) * 3, batch_size=4)[:4]):
-        gap = float(1.0 - np.min(np.sum(want * got, axis=1)))
-        if gap > max_gap:
-            raise KBError(f"ONNX vectors differ from torch's (cosine gap {gap:.2e})")
+    for queries in (False, True):
+        max_gap = INT8_COSINE_GAP if queries and encoder.query_path != encoder.path else None
+        many = list(PROBES) * 3
+        for got in (
+            encoder.encode(PROBES, queries=queries),
+            encoder.encode(many, batch_size=4, queries=queries)[:4],
+        ):
+            gap = float(1.0 - np.min(np.sum(want * got, axis=1)))
+            if gap > (max_gap or MAX_COSINE_GAP):
+                what = "int8 ONNX" if max_gap else "ONNX"
+                raise KBError(f"{what} vectors differ from torch's (cosine gap {gap:.2e})")
 
 
 def quantize(source: Path, target: Path) -> None:
@@ -188,8 +207,8 @@ def load(
 ) -> OnnxEncoder:
     """Export (once) and load the ONNX version of a loaded model; KBError when it cannot be had.
 
-    With int8 the weights are quantised: faster again, with vectors close to (not equal to)
-    torch's, so callers keep them under their own model id.
+    With int8, queries (tickets, questions) run on a copy with int8 weights: faster again, with
+    vectors close to (not equal to) torch's; documents keep full precision.
     """
     try:
         import onnxruntime  # noqa: F401
@@ -205,19 +224,18 @@ def load(
     try:
         fp32 = folder / f"{slug}-{model_fingerprint(name, location)}.onnx"
         path = fp32.with_suffix(".int8.onnx") if int8 else fp32
-        if not path.is_file():
+        if not fp32.is_file() or not path.is_file():
             if not fp32.is_file():
                 log.info("exporting %s to ONNX (%s), once", name, fp32)
                 export(st_model, fp32)
-            if int8:
+            if not path.is_file():
                 quantize(fp32, path)
             earlier = re.compile(re.escape(slug) + r"-[0-9a-f]{16}(\.int8)?\.onnx")
             for old in folder.glob(f"{slug}-*.onnx"):  # this model's exports by older versions
                 if earlier.fullmatch(old.name) and not old.name.startswith(fp32.stem):
                     old.unlink(missing_ok=True)
-        encoder = OnnxEncoder(st_model, path)
-        # this also opens the bulk session, before a temporary file goes
-        check(encoder, st_model, INT8_COSINE_GAP if int8 else MAX_COSINE_GAP)
+        encoder = OnnxEncoder(st_model, fp32, path)
+        check(encoder, st_model)
         return encoder
     except KBError:
         raise

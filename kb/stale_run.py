@@ -185,7 +185,8 @@ def _matches(
         log.warning("%s", e)
     tickets = in_window(tf.tickets, since, today)
     cache = MatchCache(
-        settings.cache_dir / "stale-matches.json", kb_key(kb, embedder.model_id, Fusion())
+        settings.cache_dir / "stale-matches.json",
+        kb_key(kb, getattr(embedder, "query_id", embedder.model_id), Fusion()),
     )
 
     def engine() -> Suggester:

@@ -194,9 +194,11 @@ class Suggester:
     # -- ranking -------------------------------------------------------------------------------
     def encode(self, texts: Sequence[str]) -> np.ndarray | None:
         """Embed ticket texts (None without an embedder)."""
+        from kb.embeddings import encode_queries
+
         if self.embedder is None or self.chunks is None:
             return None
-        return self.embedder.encode(list(texts))
+        return encode_queries(self.embedder, list(texts))
 
     def trusted(self, article_lang: str, ticket_lang: str) -> bool:
         """True when the model knows both languages, so its similarity can be believed."""

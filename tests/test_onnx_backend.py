@@ -54,19 +54,30 @@ def test_the_export_is_cached_and_reused(tmp_path: Path) -> None:
     assert encoder.path == files[0] and files[0].stat().st_mtime_ns == stamp
 
 
-def test_int8_is_close_to_torch_and_kept_under_its_own_id(tmp_path: Path, make_kb: MakeKB) -> None:
+def test_int8_runs_queries_only_and_shares_the_article_cache(
+    tmp_path: Path, make_kb: MakeKB
+) -> None:
+    """onnx-int8: tickets on int8 weights (close to torch), articles at full precision."""
+    from kb.embeddings import encode_queries
+
     torch_emb = SentenceTransformerEmbedder(backend="torch")
     int8 = SentenceTransformerEmbedder(backend="onnx-int8", cache_dir=tmp_path)
-    assert int8.model_id == "all-MiniLM-L6-v2+int8" != torch_emb.model_id
-    gap = _cos(int8.encode(TEXTS), torch_emb.encode(TEXTS))
-    assert gap.min() > 0.95 and gap.max() < 0.99999  # close, but not the same vectors
+    assert int8.model_id == torch_emb.model_id  # article vectors are the same
+    want = torch_emb.encode(TEXTS * 3)
+    assert _cos(int8.encode(TEXTS * 3), want).min() > 0.9999
+    for queries in (encode_queries(int8, TEXTS), encode_queries(int8, TEXTS * 3)[:5]):
+        gap = _cos(queries, want[:5])
+        assert gap.min() > 0.95 and gap.max() < 0.99999  # close, but not the same vectors
+    assert _cos(encode_queries(torch_emb, TEXTS), want[:5]).min() > 0.9999
+    names = sorted(p.name for p in (tmp_path / "onnx").glob("*.onnx"))
+    assert len(names) == 2 and names[0].endswith(".int8.onnx")
     kb = load(make_kb({"en/a.md": ({"title": "Reset your password"}, "Open Settings.\n")}))
-    embed_articles(kb.articles, int8, tmp_path)
     embed_articles(kb.articles, torch_emb, tmp_path)
-    caches = sorted(p.name for p in tmp_path.glob("embeddings-*.npz"))
-    assert caches == [
-        "embeddings-all-MiniLM-L6-v2-kb.npz",
-        "embeddings-all-MiniLM-L6-v2_int8-kb.npz",
+    before = int8.encoded
+    embed_articles(kb.articles, int8, tmp_path)
+    assert int8.encoded == before  # torch's article vectors served it: no second embedding
+    assert [p.name for p in tmp_path.glob("embeddings-*.npz")] == [
+        "embeddings-all-MiniLM-L6-v2-kb.npz"
     ]
 
 
@@ -88,8 +99,8 @@ def test_a_failed_export_falls_back_to_torch_or_is_an_error(
 def test_vectors_that_disagree_are_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     real = onnx_backend.OnnxEncoder.encode
 
-    def skewed(self, texts, batch_size=32):  # type: ignore[no-untyped-def]
-        out = real(self, texts, batch_size)
+    def skewed(self, texts, batch_size=32, queries=False):  # type: ignore[no-untyped-def]
+        out = real(self, texts, batch_size, queries=queries)
         out[:, :50] = 0.0  # a broken graph: part of every vector lost
         return onnx_backend._unit(out)
 
