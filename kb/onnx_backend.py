@@ -8,6 +8,7 @@ Runtime gives the same vectors as torch for a few probe texts. Any failure means
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
@@ -15,7 +16,7 @@ import re
 import tempfile
 import threading
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-EXPORT_VERSION = "1"  # bump when the exported graph changes
+EXPORT_VERSION = "2"  # bump when the exported graph changes (2: eager attention)
 FEW_TEXTS = 8  # up to this many texts are run one by one on one thread: no padding, no spinning
 MAX_COSINE_GAP = 1e-4  # ONNX vectors must have a cosine of at least 1 - this with torch's
 INT8_COSINE_GAP = 0.05  # int8 weights move vectors a little (cosine about 0.99 on tickets)
@@ -151,7 +152,7 @@ def export(st_model: Any, target: Path) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f"{target.name}.{os.getpid()}.tmp")
     axes = {k: {0: "batch", 1: "tokens"} for k in names}
-    with warnings.catch_warnings(), torch.inference_mode():
+    with warnings.catch_warnings(), torch.inference_mode(), _eager_attention(st_model):
         warnings.simplefilter("ignore")
         torch.onnx.export(
             Graph().eval(),
@@ -164,6 +165,32 @@ def export(st_model: Any, target: Path) -> None:
             dynamo=False,
         )
     os.replace(tmp, target)
+
+
+@contextlib.contextmanager
+def _eager_attention(st_model: Any) -> Iterator[None]:
+    """Export attention as plain matrix products, not torch's SDPA kernel (restored after).
+
+    The same vectors; the graph runs faster on ONNX Runtime, most with int8 weights: a ticket of
+    about 47 word pieces took 9.9 ms instead of 11.9 ms on one thread (fp32 about the same).
+    """
+    switched = []
+    for module in st_model.modules():
+        set_impl = getattr(module, "set_attn_implementation", None)
+        config = getattr(module, "config", None)
+        was = getattr(config, "_attn_implementation", None)
+        if set_impl is None or was in (None, "eager"):
+            continue
+        try:
+            set_impl("eager")
+        except (ValueError, ImportError, AttributeError):
+            continue  # a model without an eager path: exported as it is
+        switched.append((set_impl, was))
+    try:
+        yield
+    finally:
+        for set_impl, was in switched:
+            set_impl(was)
 
 
 def check(encoder: OnnxEncoder, st_model: Any) -> None:
