@@ -9,7 +9,6 @@ import importlib
 import importlib.util
 import json
 import logging
-import os
 import shutil
 import tempfile
 import threading
@@ -21,6 +20,26 @@ from kb.errors import KBError
 
 log = logging.getLogger(__name__)
 BUNDLE = "pagefind"
+
+
+BODY_END = "<!--kb:pagefind-body-end-->"  # theme/main.html puts it after the data-pagefind-body div
+
+
+def pagefind_html(html: str) -> str:
+    """What Pagefind needs of a page: `<html lang>`, the head and the data-pagefind-body element.
+
+    Pagefind indexes only that element (and its language and metadata), so the header, nav,
+    feedback form and scripts around it are cut before it parses the page: about half of its
+    indexing time. The bundle is byte-for-byte the same (tested). A page without the theme's end
+    marker (a theme override) is passed whole.
+    """
+    body = html.find("data-pagefind-body")
+    end = html.find(BODY_END, body)
+    head_end = html.find("</head>")
+    if body < 0 or end < 0 or not 0 <= head_end < body:
+        return html
+    start = html.rfind("<", 0, body)
+    return f"<!DOCTYPE html>\n{html[html.find('<html') : head_end]}</head><body>{html[start:end]}</body></html>"
 
 
 class PagefindStream:
@@ -62,7 +81,7 @@ class PagefindStream:
             html = (self.site_dir / path).read_text(encoding="utf-8")
         if "data-pagefind-body" not in html:
             return 0
-        await self._index.add_html_file(content=html, url=page_url(path))
+        await self._index.add_html_file(content=pagefind_html(html), url=page_url(path))
         return 1
 
     def add_unchanged(self, paths: list[str]) -> None:
@@ -73,14 +92,16 @@ class PagefindStream:
 
     async def _add_unchanged(self, paths: list[str]) -> int:
         await asyncio.wrap_future(self._ready)
-        # Hard links of the pages, beside the site: Pagefind reads them on its own threads.
+        # Copies of the pages, cut to what Pagefind indexes, beside the site: Pagefind reads them
+        # on its own threads.
         shadow = Path(tempfile.mkdtemp(prefix=".kb-pagefind-", dir=self.site_dir.parent))
         try:
-            # no need to read the pages: Pagefind skips those without data-pagefind-body itself
             for folder in {(shadow / path).parent for path in paths}:
                 folder.mkdir(parents=True, exist_ok=True)
             for path in paths:
-                os.link(self.site_dir / path, shadow / path)
+                html = (self.site_dir / path).read_text(encoding="utf-8")
+                if "data-pagefind-body" in html:  # Pagefind skips the others anyway
+                    (shadow / path).write_text(pagefind_html(html), encoding="utf-8")
             if not paths:
                 return 0
             result = await self._index.add_directory(str(shadow))

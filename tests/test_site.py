@@ -270,3 +270,41 @@ def test_failed_incremental_build_leaves_the_live_site_untouched(tmp_path):
         build_site(settings)
     assert page.read_text() == before  # the hard-linked output was not rewritten in place
     assert "ready as soon" in page.read_text()
+
+
+def _pagefind_of(site: Path, out: Path) -> tuple[list[str], dict[str, int]]:
+    """Fragment files and page counts per language of Pagefind's own CLI run over `site`."""
+    cmd = [sys.executable, "-m", "pagefind", "--site", str(site), "--output-path", str(out)]
+    subprocess.run([*cmd, "--exclude-selectors", ".headerlink"], check=True, capture_output=True)
+    return _bundle(out)
+
+
+def _bundle(bundle: Path) -> tuple[list[str], dict[str, int]]:
+    import json
+
+    entry = json.loads((bundle / "pagefind-entry.json").read_text(encoding="utf-8"))
+    counts = {lang: v["page_count"] for lang, v in entry["languages"].items()}
+    return sorted(p.name for p in (bundle / "fragment").iterdir()), counts
+
+
+def test_the_search_index_is_what_pagefind_makes_of_the_site(tmp_path):
+    """kb sends Pagefind only what it indexes of each page: the same records as `pagefind --site`.
+
+    Fragment files are named by a hash of each page's record (text, title, anchors, language,
+    URL), so equal names are equal records; after a full build and after a one-page rebuild.
+    """
+    from kb.mkdocs_plugin import build_site
+    from kb.site_search import BODY_END
+
+    config = copy_fixture(tmp_path / "kb")
+    settings = Settings.load(config)
+    site = build_site(settings)
+    assert BODY_END in read(site, "en/billing/download-invoice/index.html")
+    assert _bundle(site / "pagefind") == _pagefind_of(site, tmp_path / "cli-1")
+    source = config.parent / "articles/en/billing/download-invoice.md"
+    time.sleep(0.05)
+    source.write_text(source.read_text().replace("ready as soon", "ready the moment"))
+    build_site(settings)
+    fragments, counts = _bundle(site / "pagefind")
+    assert (fragments, counts) == _pagefind_of(site, tmp_path / "cli-2")
+    assert sum(counts.values()) == 6
