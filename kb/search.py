@@ -623,11 +623,11 @@ def _search_part(
         cs = [c for c in cs if id(c) in keep]
     if fixes:
         found.did_you_mean = _replace_words(query, fixes)
-    leaves = [_leaves(c) for c in cs]
     seen: dict[int, Any] = {}
     allowed = part.allowed(filters)  # Whoosh would rebuild this set on every search
     if allowed is not None and not allowed:
         return found  # Whoosh reads an empty filter set as no filter at all
+    leaves = [_leaves(c) for c in cs] if len(cs) <= AND_MAX else []  # long ones: _long_or
     if len(cs) <= AND_MAX:
         and_query = Q.And([_either(group) for group in leaves])
         for hit in part.searcher.search(and_query, limit=limit, filter=allowed):
