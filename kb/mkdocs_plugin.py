@@ -285,9 +285,7 @@ class KBPlugin(BasePlugin[KBPluginConfig]):
         write_redirects(self.model, site_dir)
         pagefind, self.pagefind = self.pagefind, None
         if pagefind is not None:
-            if self.incremental:
-                discard([site_dir / site_search.BUNDLE], beside=site_dir)
-            try:
+            try:  # on a rebuild it updates the previous bundle: most of its files are unchanged
                 pagefind.finish()
             except KBError as exc:
                 self.failure = exc
