@@ -7,10 +7,6 @@ import hashlib
 import json
 import logging
 import os
-import shutil
-import subprocess
-import sys
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -31,6 +27,7 @@ from kb.collection import KnowledgeBase
 from kb.errors import KBError, UsageError
 from kb.settings import KNOWN_OPTIONS, Settings
 from kb.site import SiteModel, mermaid_html, sop_html
+from kb.site_output import STAMP, Staging, discard
 from kb.site_search import IndexProcess, build_search_index
 from kb.site_split import RenderSplit
 
@@ -143,7 +140,9 @@ class KBPlugin(BasePlugin[KBPluginConfig]):
     def _start_pagefind(self, config: MkDocsConfig, files: Files) -> None:
         """Start the Pagefind service; on a dirty build, feed it the pages MkDocs will not render."""
         assert self.model is not None
-        self.pagefind = site_search.PagefindStream(Path(config.site_dir))
+        assert self.settings is not None
+        mirror = self.settings.cache_dir / "pagefind" / ("internal" if self.internal else "public")
+        self.pagefind = site_search.PagefindStream(Path(config.site_dir), mirror)
         if not self.incremental:
             return
         self.pagefind.add_unchanged(sorted(self.kept))
@@ -311,9 +310,6 @@ class KBPlugin(BasePlugin[KBPluginConfig]):
             raise PluginError(str(exc)) from exc
 
 
-STAMP = ".kb-build"
-
-
 def write_redirects(model: SiteModel, site_dir: Path) -> None:
     """Send /en/ (the default language's folder) to the site root, where its home lives."""
     target = site_dir / model.settings.default_lang / "index.html"
@@ -354,24 +350,26 @@ class _DropDirtyWarning(logging.Filter):
         return "'dirty' build" not in record.getMessage()
 
 
-def build_site(settings: Settings, internal: bool = False, full: bool = False) -> Path:
-    """Build the public (or internal) site beside its target, then swap it in; return the target."""
+def build_site(
+    settings: Settings, internal: bool = False, full: bool = False, staging: Staging | None = None
+) -> Path:
+    """Build the public (or internal) site beside its target, then swap it in; return the target.
+
+    `staging` is the folder to build in when the caller started it early (see kb.site_output).
+    """
     from mkdocs.commands.build import build
 
     target = settings.internal_site_dir if internal else settings.site_dir
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.new-", dir=target.parent))
+    staging = staging or Staging.start(target, reuse=not full)
     pid = os.getpid()
     try:
-        if not full and (target / STAMP).is_file():
-            # hard links: cheap, and the plugin unlinks each file before rewriting it
-            shutil.copytree(target, tmp, dirs_exist_ok=True, copy_function=os.link)
-        config = _load(settings, tmp, internal)
+        config = _load(settings, staging.folder, internal)
         plugin = config.plugins["kb"]
         assert isinstance(plugin, KBPlugin)
         plugin.parallel = True
         quiet = _DropDirtyWarning()
         logging.getLogger("mkdocs.commands.build").addFilter(quiet)
+        staging.ready()
         try:
             with _mkdocs_errors(config):
                 # dirty: MkDocs skips the pages whose is_modified() is False: the ones an
@@ -379,48 +377,11 @@ def build_site(settings: Settings, internal: bool = False, full: bool = False) -
                 build(config, dirty=True)
         finally:
             logging.getLogger("mkdocs.commands.build").removeFilter(quiet)
-        _swap(tmp, target)
+        return staging.commit()
     finally:
         if os.getpid() != pid:  # a forked renderer never gets here normally; never cleans up
             os._exit(1)
-        if tmp.exists():
-            discard([tmp], beside=tmp)
-    return target
-
-
-def _swap(new: Path, target: Path) -> None:
-    """Replace `target` by `new` with two renames; the old site is deleted afterwards."""
-    if not target.exists():
-        new.rename(target)
-        return
-    old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent)) / "site"
-    target.rename(old)
-    try:
-        new.rename(target)
-    except OSError:
-        old.rename(target)
-        raise
-    discard([old.parent], beside=target)
-
-
-def discard(paths: list[Path], beside: Path) -> None:
-    """Move files or folders out of the way and delete them in a background process.
-
-    Deleting thousands of files takes seconds on some disks; the build need not wait for it.
-    """
-    paths = [p for p in paths if p.exists() or p.is_symlink()]
-    if not paths:
-        return
-    trash = Path(tempfile.mkdtemp(prefix=".kb-trash-", dir=beside.parent))
-    for i, path in enumerate(paths):
-        path.rename(trash / f"{i}-{path.name}")
-    subprocess.Popen(
-        [sys.executable, "-c", "import shutil, sys; shutil.rmtree(sys.argv[1], True)", str(trash)],
-        start_new_session=True,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+        staging.close()
 
 
 def serve(settings: Settings, host: str, port: int, internal: bool = False) -> None:

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kb.errors import KBError
+from kb.site_output import STAMP
 
 if TYPE_CHECKING:
     import numpy as np
@@ -35,7 +36,6 @@ if TYPE_CHECKING:
     from kb.suggest import Suggester
 
 log = logging.getLogger(__name__)
-SITE_STAMP = ".kb-build"  # written last into a built site (kb.mkdocs_plugin.STAMP)
 Marker = tuple[Any, ...]
 SEARCH_CACHE = 2048  # search results kept per build: help-centre queries repeat a lot
 
@@ -47,7 +47,7 @@ def build_marker(settings: Settings) -> Marker:
     except OSError:
         current = None
     try:
-        st = (settings.site_dir / SITE_STAMP).stat()
+        st = (settings.site_dir / STAMP).stat()
         site: Any = (st.st_ino, st.st_mtime_ns, os.stat(settings.site_dir).st_ino)
     except OSError:
         site = None
@@ -275,7 +275,7 @@ def copy_site(site_dir: Path, into: Path) -> Path:
 
 def _stamp_id(site_dir: Path) -> Any:
     try:
-        return os.stat(site_dir).st_ino, (site_dir / SITE_STAMP).stat().st_mtime_ns
+        return os.stat(site_dir).st_ino, (site_dir / STAMP).stat().st_mtime_ns
     except OSError:
         return None
 
@@ -359,7 +359,7 @@ class Loader:
 
     def _site(self, snap: Snapshot) -> None:
         site = self.settings.site_dir
-        if not (site / SITE_STAMP).is_file() and not (site / "index.html").is_file():
+        if not (site / STAMP).is_file() and not (site / "index.html").is_file():
             snap.problems.append(f"site: {site} is not built yet; run kb build")
             return
         self._n += 1

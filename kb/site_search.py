@@ -18,29 +18,10 @@ from typing import Any
 
 from kb.collection import KnowledgeBase
 from kb.errors import KBError
+from kb.site_cut import CutPages, pagefind_html
 
 log = logging.getLogger(__name__)
 BUNDLE = "pagefind"
-
-
-BODY_END = "<!--kb:pagefind-body-end-->"  # theme/main.html puts it after the data-pagefind-body div
-
-
-def pagefind_html(html: str) -> str:
-    """What Pagefind needs of a page: `<html lang>`, the head and the data-pagefind-body element.
-
-    Pagefind indexes only that element (and its language and metadata), so the header, nav,
-    feedback form and scripts around it are cut before it parses the page: about half of its
-    indexing time. The bundle is byte-for-byte the same (tested). A page without the theme's end
-    marker (a theme override) is passed whole.
-    """
-    body = html.find("data-pagefind-body")
-    end = html.find(BODY_END, body)
-    head_end = html.find("</head>")
-    if body < 0 or end < 0 or not 0 <= head_end < body:
-        return html
-    start = html.rfind("<", 0, body)
-    return f"<!DOCTYPE html>\n{html[html.find('<html') : head_end]}</head><body>{html[start:end]}</body></html>"
 
 
 class PagefindStream:
@@ -50,7 +31,7 @@ class PagefindStream:
     while this one renders. `finish` waits for every page and writes the bundle.
     """
 
-    def __init__(self, site_dir: Path) -> None:
+    def __init__(self, site_dir: Path, mirror: Path | None = None) -> None:
         try:
             from pagefind.index import IndexConfig, PagefindIndex
         except ImportError:  # pragma: no cover - pagefind is a dependency of the site extra
@@ -64,6 +45,8 @@ class PagefindStream:
         config = IndexConfig(output_path=str(site_dir / BUNDLE), exclude_selectors=[".headerlink"])
         self._index = PagefindIndex(config=config)
         self._ready = self._submit(self._start())
+        # the cut pages kept for the next build (see kb.site_cut); None: cut into a temporary folder
+        self.cut = CutPages.open(mirror) if mirror is not None else None
 
     async def _start(self) -> None:
         await self._index.__aenter__()
@@ -80,19 +63,31 @@ class PagefindStream:
         await asyncio.wrap_future(self._ready)
         if html is None:
             html = (self.site_dir / path).read_text(encoding="utf-8")
-        if "data-pagefind-body" not in html:
+        if self.cut is not None:
+            cut = self.cut.put(path, html)
+        else:
+            cut = pagefind_html(html) if "data-pagefind-body" in html else None
+        if cut is None:
             return 0
-        await self._index.add_html_file(content=pagefind_html(html), url=page_url(path))
+        await self._index.add_html_file(content=cut, url=page_url(path))
         return 1
 
     def add_unchanged(self, paths: list[str]) -> None:
         """Index pages already on disk in one directory pass: much faster than page by page."""
         paths = [p for p in paths if p not in self.paths]
         self.paths.update(paths)
+        if self.cut is not None:
+            self.cut.hold()  # before any rendered page arrives
         self._pending.append(self._submit(self._add_unchanged(paths)))
 
     async def _add_unchanged(self, paths: list[str]) -> int:
         await asyncio.wrap_future(self._ready)
+        if self.cut is not None:
+            try:
+                result = await self._index.add_directory(str(self.cut.reuse(self.site_dir, paths)))
+            finally:
+                self.cut.release()
+            return int(result.get("page_count", 0))
         # Copies of the pages, cut to what Pagefind indexes, beside the site: Pagefind reads them
         # on its own threads.
         shadow = Path(tempfile.mkdtemp(prefix=".kb-pagefind-", dir=self.site_dir.parent))
@@ -130,6 +125,9 @@ class PagefindStream:
             self.abort()
             raise KBError(f"{self.site_dir}: Pagefind could not index the site: {exc}") from None
         self._stop()
+        if self.cut is not None:
+            self.cut.close(self.site_dir, self.paths)
+            self.cut = None
         log.info("pagefind: indexed %d pages in %s", count, self.site_dir)
         return count
 
@@ -147,6 +145,9 @@ class PagefindStream:
             self._ready.result()
             self._submit(self._index.__aexit__(RuntimeError, None, None)).result(timeout=10)
         self._stop()
+        if self.cut is not None:
+            self.cut.close(None, self.paths)
+            self.cut = None
 
     def _stop(self) -> None:
         self._loop.call_soon_threadsafe(self._loop.stop)

@@ -297,7 +297,7 @@ def test_the_search_index_is_what_pagefind_makes_of_the_site(tmp_path):
     URL), so equal names are equal records; after a full build and after a one-page rebuild.
     """
     from kb.mkdocs_plugin import build_site
-    from kb.site_search import BODY_END
+    from kb.site_cut import BODY_END
 
     config = copy_fixture(tmp_path / "kb")
     settings = Settings.load(config)

@@ -28,11 +28,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Build the site; a failed build leaves the previous one untouched."""
-    from kb.mkdocs_plugin import build_site
+    from kb.site_output import Staging
 
     settings = load_settings(args.config)
     start = time.perf_counter()
-    target = build_site(settings, internal=args.internal, full=args.full)
+    # link in the previous build while MkDocs is imported and configured (see kb.site_output)
+    target = settings.internal_site_dir if args.internal else settings.site_dir
+    staging = Staging.start(target, reuse=not args.full)
+    try:
+        from kb.mkdocs_plugin import build_site
+    except BaseException:
+        staging.close()
+        raise
+    build_site(settings, internal=args.internal, full=args.full, staging=staging)
     kind = "agents' site" if args.internal else "help site"
     print(
         f"kb build: {kind} written to {target} in {time.perf_counter() - start:.1f} s",
