@@ -6,10 +6,13 @@ import contextlib
 import json
 import os
 import shutil
+import threading
+import time
 from pathlib import Path
 
 BODY_END = "<!--kb:pagefind-body-end-->"  # theme/main.html puts it after the data-pagefind-body div
 VERSION = 1  # of pagefind_html's output and the manifest: another version starts over
+FORK_MIN = 50  # new copies worth writing in a forked process after the build
 
 
 def pagefind_html(html: str) -> str:
@@ -39,10 +42,12 @@ class CutPages:
     """A folder of pages cut for Pagefind, mirroring the site, kept from one build to the next.
 
     A rebuild hard-links the previous site, so a page it keeps is the very file (device, inode,
-    mtime, size) its mirrored copy was cut from: the copy is used as it is. Cutting and writing
-    about a thousand pages again took a third of a one-article rebuild. The manifest is removed
-    while a build runs and written back when it ends, so a killed build leaves no stale copy
-    behind; a lock keeps a second build out (it cuts into a temporary folder instead).
+    mtime, size) its mirrored copy was cut from: the copy is indexed as it is. Cutting and writing
+    about a thousand pages again took a third of a one-article rebuild. Pages rendered in a build
+    are cut in memory and written when it ends; after a full build that is done by a forked
+    process, so writing a thousand small files costs the build itself nothing. The manifest is
+    removed while the mirror is in use and written back last, so a killed build leaves no stale
+    copy behind; a lock keeps a second build out (it cuts into a temporary folder instead).
     """
 
     def __init__(self, root: Path, lock: int, entries: dict[str, list[int]]) -> None:
@@ -50,26 +55,13 @@ class CutPages:
         self.pages = root / "pages"
         self._lock = lock
         self._entries = entries  # page path -> identity + [1 if it has a Pagefind body else 0]
-        self._written: set[str] = set()  # pages cut in this build; identified when it ends
-        self._folders: set[Path] = set()
-        self.held: dict[str, str] | None = None  # cut copies waiting for a directory pass to end
+        self._held: dict[str, str | None] = {}  # pages rendered in this build: their cut copies
 
     @classmethod
     def open(cls, root: Path) -> CutPages | None:
         """Take the mirror at `root`; None when another build holds it or it cannot be written."""
-        try:
-            import fcntl
-        except ImportError:  # pragma: no cover - not on Windows: a temporary folder each build
-            return None
-        try:
-            root.mkdir(parents=True, exist_ok=True)
-            lock = os.open(root / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
-        except OSError:
-            return None
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            os.close(lock)
+        lock = _lock(root, wait=0)
+        if lock is None:
             return None
         manifest = root / "manifest.json"
         try:
@@ -84,11 +76,21 @@ class CutPages:
             entries = {}
         return cls(root, lock, entries)
 
+    @staticmethod
+    def wait(root: Path, timeout: float = 30.0) -> bool:
+        """Wait until no build or writer holds the mirror at `root`; False on timeout."""
+        lock = _lock(root, wait=timeout)
+        if lock is None:
+            return False
+        os.close(lock)
+        return True
+
     def reuse(self, site_dir: Path, paths: list[str]) -> Path:
         """Make the mirror hold the cut copies of exactly these pages of `site_dir`; return it."""
         wanted = set(paths)
         for path in [p for p in self._entries if p not in wanted]:
             self._drop(path)
+        folders: set[Path] = set()
         for path in paths:
             identity = _identity(site_dir / path)
             entry = self._entries.get(path)
@@ -96,88 +98,112 @@ class CutPages:
                 continue
             self._drop(path)
             html = (site_dir / path).read_text(encoding="utf-8")
-            if "data-pagefind-body" in html:
-                self._write(path, pagefind_html(html))
-            self._entries[path] = [*identity, int(path in self._written)]
-            self._written.discard(path)
+            body = "data-pagefind-body" in html
+            if body:
+                _write(self.pages / path, pagefind_html(html), folders)
+            self._entries[path] = [*identity, int(body)]
         self.pages.mkdir(parents=True, exist_ok=True)
         return self.pages
 
     def put(self, path: str, html: str) -> str | None:
-        """Cut a page about to be written to the site and keep the copy; None if not indexed.
-
-        While a directory pass over the mirror runs (see `hold`), the copy waits in memory, so
-        Pagefind never finds a page in the folder that it is also sent on its own.
-        """
-        self._drop(path)
-        if "data-pagefind-body" not in html:  # Pagefind skips it
-            return None
-        cut = pagefind_html(html)
-        if self.held is not None:
-            self.held[path] = cut
-        else:
-            self._write(path, cut)
+        """Cut a page about to be written to the site and keep the copy; None if not indexed."""
+        cut = pagefind_html(html) if "data-pagefind-body" in html else None
+        self._held[path] = cut
         return cut
 
-    def hold(self) -> None:
-        """Keep new copies in memory until `release` (a directory pass is about to start)."""
-        if self.held is None:
-            self.held = {}
-
-    def release(self) -> None:
-        """Write the copies kept in memory."""
-        held, self.held = self.held or {}, None
-        for path, cut in held.items():
-            self._write(path, cut)
-
-    def _write(self, path: str, cut: str) -> None:
-        target = self.pages / path
-        if target.parent not in self._folders:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            self._folders.add(target.parent)
-        target.write_text(cut, encoding="utf-8")
-        self._written.add(path)
-
     def _drop(self, path: str) -> None:
-        if self._entries.pop(path, [0])[-1] or path in self._written:
+        if self._entries.pop(path, [0])[-1]:
             (self.pages / path).unlink(missing_ok=True)
-        self._written.discard(path)
-        if self.held is not None:
-            self.held.pop(path, None)
 
     def close(self, site_dir: Path | None, paths: set[str]) -> None:
-        """Record the pages this build wrote to `site_dir` and release the mirror.
+        """Record and write the pages this build wrote to `site_dir`; release the mirror.
 
-        With no `site_dir` (a failed build) the copies made in this build are dropped.
+        With no `site_dir` (a failed build) nothing is written: the copies made for earlier
+        builds stay, each valid while its page file is unchanged.
         """
+        held, self._held = self._held, {}
         try:
-            if site_dir is None:
-                self.held = None
-                for path in sorted(self._written):
-                    self._drop(path)
-            else:
-                self.release()
-            for path in [p for p in self._entries if p not in paths]:
-                self._drop(path)
+            copies: dict[str, str | None] = {}
             if site_dir is not None:
-                self._record(site_dir, paths)
-            tmp = self.root / "manifest.json.tmp"
-            tmp.write_text(json.dumps({"version": VERSION, "pages": self._entries}), "utf-8")
-            os.replace(tmp, self.root / "manifest.json")
+                for path in [p for p in self._entries if p not in paths]:
+                    self._drop(path)  # a page the site no longer has
+                for path, cut in sorted(held.items()):
+                    had_copy = self._entries.pop(path, [0])[-1]
+                    try:
+                        identity = _identity(site_dir / path)
+                    except FileNotFoundError:  # indexed but not written (a plugin dropped it)
+                        cut = None
+                    else:
+                        self._entries[path] = [*identity, int(cut is not None)]
+                    if cut is not None or had_copy:
+                        copies[path] = cut  # None: remove the old copy
+            if len(copies) < FORK_MIN or not self._fork_writer(copies):
+                self._write_all(copies)
         except OSError:
             pass  # no manifest: the next build starts over
         finally:
             with contextlib.suppress(OSError):
                 os.close(self._lock)
 
-    def _record(self, site_dir: Path, paths: set[str]) -> None:
-        for path in paths:
-            if path in self._entries:
-                continue
-            try:
-                identity = _identity(site_dir / path)
-            except FileNotFoundError:  # indexed but not written (another plugin dropped it)
-                self._drop(path)
-                continue
-            self._entries[path] = [*identity, int(path in self._written)]
-        self._written.clear()
+    def _write_all(self, copies: dict[str, str | None]) -> None:
+        """Write (or with None remove) the copies, then the manifest."""
+        folders: set[Path] = set()
+        for path, cut in copies.items():
+            target = self.pages / path
+            target.unlink(missing_ok=True)
+            if cut is not None:
+                _write(target, cut, folders)
+        tmp = self.root / "manifest.json.tmp"
+        tmp.write_text(json.dumps({"version": VERSION, "pages": self._entries}), "utf-8")
+        os.replace(tmp, self.root / "manifest.json")
+
+    def _fork_writer(self, copies: dict[str, str | None]) -> bool:
+        """Write the copies in a detached process that holds the lock; False where unsafe."""
+        if not hasattr(os, "fork") or threading.active_count() > 1:
+            return False
+        child = os.fork()
+        if child:
+            os.waitpid(child, 0)
+            return True
+        try:  # the child: detach, start the writer, and leave at once (so it is never a zombie)
+            os.setsid()
+            if os.fork() == 0:
+                devnull = os.open(os.devnull, os.O_RDWR)
+                for fd in (0, 1, 2):  # whoever reads the build's output must not wait for this
+                    os.dup2(devnull, fd)
+                os.closerange(3, self._lock)
+                os.closerange(self._lock + 1, 1 << 16)
+                self._write_all(copies)
+        except BaseException:
+            pass  # no manifest: the next build cuts again
+        os._exit(0)
+
+
+def _lock(root: Path, wait: float) -> int | None:
+    """Take the mirror's lock, trying for up to `wait` seconds; the descriptor, or None."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows: no mirror, a temporary folder each build
+        return None
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        lock = os.open(root / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError:
+        return None
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return lock
+        except OSError:
+            if time.monotonic() >= deadline:
+                os.close(lock)
+                return None
+            time.sleep(0.02)
+
+
+def _write(target: Path, text: str, folders: set[Path]) -> None:
+    if target.parent not in folders:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        folders.add(target.parent)
+    target.write_text(text, encoding="utf-8")

@@ -76,17 +76,12 @@ class PagefindStream:
         """Index pages already on disk in one directory pass: much faster than page by page."""
         paths = [p for p in paths if p not in self.paths]
         self.paths.update(paths)
-        if self.cut is not None:
-            self.cut.hold()  # before any rendered page arrives
         self._pending.append(self._submit(self._add_unchanged(paths)))
 
     async def _add_unchanged(self, paths: list[str]) -> int:
         await asyncio.wrap_future(self._ready)
         if self.cut is not None:
-            try:
-                result = await self._index.add_directory(str(self.cut.reuse(self.site_dir, paths)))
-            finally:
-                self.cut.release()
+            result = await self._index.add_directory(str(self.cut.reuse(self.site_dir, paths)))
             return int(result.get("page_count", 0))
         # Copies of the pages, cut to what Pagefind indexes, beside the site: Pagefind reads them
         # on its own threads.

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -76,21 +78,40 @@ def test_cut_pages_keep_copies_of_unchanged_pages_and_recut_changed_ones(tmp_pat
     assert mirrored(cut) == {"b/index.html": "the copy kb made"}
 
 
-def test_copies_wait_while_pagefind_reads_the_mirror(tmp_path):
+def test_after_a_full_build_a_detached_process_writes_the_copies(tmp_path):
+    """The build returns (and its piped output ends) while the copies are still being written."""
     site, root = tmp_path / "site", tmp_path / "mirror"
+    pages = {f"p{i}/index.html": page(site, f"p{i}/index.html", f"page {i}") for i in range(60)}
+    script = f"""
+import time
+from pathlib import Path
+from kb.site_cut import CutPages
+slow = CutPages._write_all
+def write_all(self, copies):
+    time.sleep(3)
+    slow(self, copies)
+CutPages._write_all = write_all
+cut = CutPages.open(Path({str(root)!r}))
+for rel in {sorted(pages)!r}:
+    cut.put(rel, Path({str(site)!r}, rel).read_text())
+cut.close(Path({str(site)!r}), set({sorted(pages)!r}))
+print("closed")
+"""
+    start = time.monotonic()
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert out.stdout.strip() == "closed"
+    assert time.monotonic() - start < 2.5  # did not wait for the writer's 3 s
+    assert CutPages.open(root) is None  # the writer holds the mirror...
+    assert CutPages.wait(root)  # ...until it is done
     cut = CutPages.open(root)
     assert cut is not None
-    cut.close(site, set())
-    cut = CutPages.open(root)
-    assert cut is not None
-    cut.hold()  # a directory pass is about to start: a rendered page must not show up in it
-    html = page(site, "new/index.html", "rendered during the pass")
-    cut.put("new/index.html", html)
-    cut.reuse(site, [])
-    assert mirrored(cut) == {}
-    cut.release()
-    assert mirrored(cut) == {"new/index.html": pagefind_html(html)}
-    cut.close(site, {"new/index.html"})
+    assert mirrored(cut) == {rel: pagefind_html(html) for rel, html in pages.items()}
+    inodes = {p: p.stat().st_ino for p in cut.pages.rglob("*.html")}
+    cut.reuse(site, sorted(pages))  # every copy valid: nothing is cut again
+    assert {p: p.stat().st_ino for p in cut.pages.rglob("*.html")} == inodes
+    cut.close(site, set(pages))
 
 
 def test_a_build_that_never_ended_or_failed_leaves_no_stale_copy(tmp_path):
@@ -107,8 +128,8 @@ def test_a_build_that_never_ended_or_failed_leaves_no_stale_copy(tmp_path):
     assert not (root / "manifest.json").exists()  # ...and a crash now leaves no manifest
     assert CutPages.open(root) is None  # a second build meanwhile cuts into a folder of its own
     cut.put("a/index.html", page(site, "a/index.html", "render of a failed build"))
-    cut.close(None, {"a/index.html"})  # failed: its copies are dropped
-    assert mirrored(cut) == {}
+    cut.close(None, {"a/index.html"})  # failed: nothing written, the old copy stays
+    assert "alpha" in mirrored(cut)["a/index.html"]
 
     os.unlink(root / "manifest.json")  # as if killed: everything is cut again
     cut = CutPages.open(root)
