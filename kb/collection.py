@@ -76,7 +76,9 @@ class KnowledgeBase:
                 ArticleError(display_path(settings.docs_dir), 1, "docs_dir", "no such folder")
             )
             return kb
-        for article, problems in read_all(list(iter_markdown(settings.docs_dir)), settings, ctx):
+        for article, problems in _read_cached(
+            list(iter_markdown(settings.docs_dir)), settings, ctx
+        ):
             kb.files_checked += 1
             for problem in problems:
                 (kb.errors if problem.is_error else kb.warnings).append(problem)
@@ -129,6 +131,34 @@ class KnowledgeBase:
 
 
 PARALLEL_MIN_FILES = 2000
+
+
+def _read_cached(
+    paths: list[Path], settings: Settings, ctx: Context
+) -> list[tuple[Article | None, list[ArticleError]]]:
+    """read_all, with the files whose bytes were read before under the same settings from cache."""
+    from kb.article_cache import ArticleCache
+
+    cache = ArticleCache.open(settings, ctx)
+    results: list[tuple[Article | None, list[ArticleError]] | None] = []
+    missed: list[Path] = []
+    for path in paths:
+        try:
+            data = path.read_bytes()
+        except OSError:
+            data = None  # read_article reports it
+        rel = path.relative_to(settings.docs_dir).as_posix()
+        hit = cache.get(rel, data) if data is not None else None
+        results.append(hit)
+        if hit is None:
+            missed.append(path)
+    fresh = iter(read_all(missed, settings, ctx))
+    for i, result in enumerate(results):
+        if result is None:
+            results[i] = result = next(fresh)
+            cache.put(paths[i].relative_to(settings.docs_dir).as_posix(), result)
+    cache.save()
+    return [r for r in results if r is not None]
 
 
 def read_all(

@@ -1,0 +1,89 @@
+"""Loading a KB reuses what reading each unchanged file gave before (kb.article_cache)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from conftest import article
+
+import kb.collection
+from kb.collection import KnowledgeBase
+from kb.settings import Settings
+
+
+@pytest.fixture
+def reads(monkeypatch):
+    """The files read_article parsed, in order."""
+    seen: list[str] = []
+    real = kb.collection.read_article
+
+    def spy(path, settings, ctx=None):
+        seen.append(path.name)
+        return real(path, settings, ctx)
+
+    monkeypatch.setattr(kb.collection, "read_article", spy)
+    return seen
+
+
+def summary(base: KnowledgeBase) -> tuple:
+    """Everything a load gives that a cached load must give too."""
+    return (
+        [(a.rel_path, dict(a.meta), a.body, a.content_hash) for a in base.articles],
+        [str(e) for e in base.errors],
+        [str(w) for w in base.warnings],
+    )
+
+
+def test_unchanged_files_are_not_parsed_again_and_give_the_same_kb(make_kb, reads):
+    config = make_kb(
+        {
+            "en/a.md": {"title": "Alpha", "category": "billing"},
+            "en/b.md": {"title": "Beta", "tags": ["x"], "type": "recipe"},  # an error
+            "en/c.md": {"title": "Gamma", "reviewed": "2026-01-01", "review_every": "1m"},
+        }
+    )
+    first = KnowledgeBase.scan(Settings.load(config))
+    assert sorted(reads) == ["a.md", "b.md", "c.md"]
+    assert any("type" in str(e) for e in first.errors)
+    reads.clear()
+    second = KnowledgeBase.scan(Settings.load(config))
+    assert reads == []
+    assert summary(second) == summary(first)
+
+    path = config.parent / "articles/en/a.md"
+    path.write_text(article({"title": "Alpha, edited", "category": "billing"}))
+    third = KnowledgeBase.scan(Settings.load(config))
+    assert reads == ["a.md"]
+    assert third.get("en/a").title == "Alpha, edited"
+
+
+def test_settings_and_the_date_are_part_of_the_cache_key(make_kb, reads):
+    files = {"en/a.md": {"title": "Alpha", "reviewed": "2026-01-01", "review_every": "1m"}}
+    config = make_kb(files)
+    settings = Settings.load(config)
+    settings.today = dt.date(2026, 1, 15)
+    KnowledgeBase.scan(settings)
+    reads.clear()
+    settings.today = dt.date(2027, 1, 15)  # the review is overdue now
+    KnowledgeBase.scan(settings)
+    assert reads == ["a.md"]
+    reads.clear()
+    config = make_kb(files, kb_options={"languages": ["en", "nl"]})
+    KnowledgeBase.scan(Settings.load(config))
+    assert reads == ["a.md"]
+
+
+def test_a_damaged_cache_is_ignored_and_replaced(make_kb, reads):
+    config = make_kb({"en/a.md": {"title": "Alpha"}})
+    settings = Settings.load(config)
+    KnowledgeBase.scan(settings)
+    cache = settings.cache_dir / "articles.pickle"
+    assert cache.is_file()
+    cache.write_bytes(b"not a pickle")
+    reads.clear()
+    assert KnowledgeBase.scan(settings).get("en/a").title == "Alpha"
+    assert reads == ["a.md"]
+    reads.clear()
+    KnowledgeBase.scan(settings)
+    assert reads == []
