@@ -193,6 +193,9 @@ class KBPlugin(BasePlugin[KBPluginConfig]):
         ]
         for file in files:
             generated = file.abs_src_path is None or file.src_uri in self.model.pages
+            if not generated:  # three stats per call, and MkDocs asks twice or more per file
+                modified = file.is_modified()
+                setattr(file, "is_modified", lambda m=modified: m)  # noqa: B010
             if file.is_documentation_page() and not generated:
                 if not file.is_modified():
                     self.kept.add(file.dest_uri)

@@ -168,6 +168,8 @@ class CutPages:
         try:  # the child: detach, start the writer, and leave at once (so it is never a zombie)
             os.setsid()
             if os.fork() == 0:
+                with contextlib.suppress(OSError):
+                    os.nice(19)  # a cache for the next build: never in the way of this one's end
                 devnull = os.open(os.devnull, os.O_RDWR)
                 for fd in (0, 1, 2):  # whoever reads the build's output must not wait for this
                     os.dup2(devnull, fd)

@@ -12,6 +12,7 @@ from pathlib import Path
 from kb.errors import KBError
 
 STAMP = ".kb-build"  # written last into a built site: its structure hash and page hashes
+REMOVE = "import shutil, sys; shutil.rmtree(sys.argv[1], True)"
 
 
 class Staging:
@@ -104,8 +105,10 @@ def discard(paths: list[Path], beside: Path) -> None:
     trash = Path(tempfile.mkdtemp(prefix=".kb-trash-", dir=beside.parent))
     for i, path in enumerate(paths):
         path.rename(trash / f"{i}-{path.name}")
+    rm = shutil.which("rm") if os.name == "posix" else None
+    command = [rm, "-rf", "--"] if rm else [sys.executable, "-c", REMOVE]
     subprocess.Popen(
-        [sys.executable, "-c", "import shutil, sys; shutil.rmtree(sys.argv[1], True)", str(trash)],
+        [*command, str(trash)],
         start_new_session=True,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,

@@ -109,10 +109,13 @@ class PagefindStream:
 
     def finish(self) -> int:
         """Index the site's remaining HTML files, wait for all pages, write the bundle; return the count."""
-        for file in sorted(self.site_dir.rglob("*.html")):
-            rel = file.relative_to(self.site_dir).as_posix()
-            if not rel.startswith(f"{BUNDLE}/"):
-                self.add(rel)
+        pages = []
+        for folder, dirs, names in os.walk(self.site_dir):
+            if folder == str(self.site_dir):
+                dirs[:] = [d for d in dirs if d != BUNDLE]
+            pages += [os.path.join(folder, name) for name in names if name.endswith(".html")]
+        for page in sorted(pages):
+            self.add(Path(page).relative_to(self.site_dir).as_posix())
         try:
             count = sum(future.result() for future in self._pending)
             self._submit(self._write_and_close()).result()
