@@ -327,7 +327,7 @@ def run_size(n: int, auto_nav: bool, repeat: int) -> None:
         rebuild: list[float] = []
         visible = True
         for i in range(repeat):
-            time.sleep(0.05)
+            time.sleep(1)  # saves are seconds apart: the last build's background delete is done
             edited.write_text(edited.read_text() + f"\nOne more sentence after edit {i}.\n")
             rebuild.append(kb_build(root)[0])
             visible = visible and f"after edit {i}." in page.read_text()

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import jinja2
 from mkdocs.config import config_options as c
 from mkdocs.config import load_config
 from mkdocs.config.base import Config
@@ -92,6 +93,7 @@ class KBPlugin(BasePlugin[KBPluginConfig]):
         self.settings.site_dir = Path(config.site_dir)
         config.validation.nav.omitted_files = logging.DEBUG
         config.validation.nav.absolute_links = logging.DEBUG
+        skip_hidden_theme_folders(config.theme)
         return config
 
     def on_files(self, files: Files, config: MkDocsConfig) -> Files:
@@ -244,8 +246,6 @@ class KBPlugin(BasePlugin[KBPluginConfig]):
 
     def on_env(self, env: Any, /, *, config: MkDocsConfig, files: Files) -> Any:
         """Cache compiled templates in .kb/cache: compiling the theme costs more than a rebuild."""
-        import jinja2
-
         assert self.settings is not None
         if self.in_child:  # the parent writes the 404 page, the sitemap and extra templates
             config.theme.static_templates.clear()
@@ -311,6 +311,46 @@ class KBPlugin(BasePlugin[KBPluginConfig]):
         except KBError as exc:
             self.failure = exc
             raise PluginError(str(exc)) from exc
+
+
+class ThemeLoader(jinja2.FileSystemLoader):
+    """The theme's template loader, listing no file below a hidden folder.
+
+    MkDocs lists a theme's files only to find its static assets and drops every path with a
+    hidden part itself ('.*', '*/.*'); Material keeps 14,000 icons in `.icons`, so walking them
+    took about 0.15 s of every build. Loading a template by name is unchanged.
+    """
+
+    def list_templates(self) -> list[str]:
+        """Every template name not in a hidden folder and not itself hidden."""
+        found: set[str] = set()
+        for searchpath in self.searchpath:
+            for dirpath, dirnames, filenames in os.walk(searchpath, followlinks=self.followlinks):
+                dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+                for filename in filenames:
+                    if filename.startswith("."):
+                        continue
+                    template = (
+                        os.path.join(dirpath, filename)[len(searchpath) :]
+                        .strip(os.path.sep)
+                        .replace(os.path.sep, "/")
+                    )
+                    found.add(template[2:] if template[:2] == "./" else template)
+        return sorted(found)
+
+
+def skip_hidden_theme_folders(theme: Any) -> None:
+    """Give the theme's Jinja environments a ThemeLoader (a plain FileSystemLoader's only)."""
+    get_env = theme.get_env
+
+    def env_with_theme_loader() -> jinja2.Environment:
+        env = get_env()
+        loader = env.loader
+        if type(loader) is jinja2.FileSystemLoader:
+            env.loader = ThemeLoader(loader.searchpath, loader.encoding, loader.followlinks)
+        return env
+
+    theme.get_env = env_with_theme_loader
 
 
 def write_redirects(model: SiteModel, site_dir: Path) -> None:

@@ -202,3 +202,29 @@ def test_each_audience_has_its_own_mirror(tmp_path, internal):
     build_site(settings, internal=internal, full=True)
     mirrors = settings.cache_dir / "pagefind"
     assert [p.name for p in mirrors.iterdir()] == ["internal" if internal else "public"]
+
+
+def test_theme_listing_skips_hidden_folders_and_nothing_mkdocs_keeps(tmp_path):
+    import jinja2
+    from mkdocs.config import load_config
+    from mkdocs.structure.files import Files
+
+    from kb.mkdocs_plugin import ThemeLoader
+
+    config = load_config(config_file=str(copy_fixture(tmp_path / "kb")))
+    dirs = config.theme.dirs
+    everything = jinja2.FileSystemLoader(dirs).list_templates()
+    listed = ThemeLoader(dirs).list_templates()
+    visible = [t for t in everything if not any(p.startswith(".") for p in t.split("/"))]
+    assert listed == visible
+    assert len(everything) > 10 * len(listed)  # Material's .icons
+
+    def assets(loader: jinja2.BaseLoader) -> list[str]:
+        files = Files([])
+        files.add_files_from_theme(jinja2.Environment(loader=loader), config)
+        return sorted(f.src_uri for f in files)
+
+    assert assets(ThemeLoader(dirs)) == assets(jinja2.FileSystemLoader(dirs))
+    assert "assets/kb.css" in assets(ThemeLoader(dirs))
+    config.plugins.on_config(config)  # the kb plugin hands MkDocs environments with a ThemeLoader
+    assert type(config.theme.get_env().loader) is ThemeLoader
