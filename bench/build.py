@@ -268,6 +268,17 @@ def timed(cmd: list[str], cwd: Path) -> tuple[float, int]:
     return float(seconds), int(rss)
 
 
+def settle(root: Path) -> None:
+    """Wait for what a build leaves running: the cut-page writer and the old site's delete."""
+    from kb.site_cut import CutPages
+
+    for audience in ("public", "internal"):
+        CutPages.wait(root / ".kb" / "cache" / "pagefind" / audience, timeout=120)
+    deadline = time.monotonic() + 120
+    while any(root.glob(".kb-trash-*")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
 def kb_build(cwd: Path, *extra: str) -> tuple[float, int, int]:
     """Time `kb build`; return (seconds, peak KiB of the build process, peak KiB of Pagefind)."""
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
@@ -282,6 +293,7 @@ def kb_build(cwd: Path, *extra: str) -> tuple[float, int, int]:
     seconds = time.perf_counter() - start
     if out.returncode:
         raise SystemExit(f"kb build failed:\n{out.stderr[-3000:]}")
+    settle(cwd)  # not timed: the build has returned; the next command should not share its disk
     peak = [line for line in out.stderr.splitlines() if line.startswith("PEAK ")][-1].split()
     return seconds, int(peak[1]), int(peak[2])
 
