@@ -97,10 +97,7 @@ class CutPages:
             if entry is not None and entry[:4] == identity:
                 continue
             self._drop(path)
-            html = (site_dir / path).read_text(encoding="utf-8")
-            body = "data-pagefind-body" in html
-            if body:
-                _write(self.pages / path, pagefind_html(html), folders)
+            body = copy_cut(site_dir / path, self.pages / path, folders)
             self._entries[path] = [*identity, int(body)]
         self.pages.mkdir(parents=True, exist_ok=True)
         return self.pages
@@ -202,6 +199,15 @@ def _lock(root: Path, wait: float) -> int | None:
                 os.close(lock)
                 return None
             time.sleep(0.02)
+
+
+def copy_cut(page: Path, target: Path, folders: set[Path]) -> bool:
+    """Write what Pagefind indexes of `page` to `target`; False (nothing written) if it has none."""
+    html = page.read_text(encoding="utf-8")
+    if "data-pagefind-body" not in html:  # Pagefind skips it
+        return False
+    _write(target, pagefind_html(html), folders)
+    return True
 
 
 def _write(target: Path, text: str, folders: set[Path]) -> None:

@@ -18,7 +18,7 @@ from typing import Any
 
 from kb.collection import KnowledgeBase
 from kb.errors import KBError
-from kb.site_cut import CutPages, pagefind_html
+from kb.site_cut import CutPages, copy_cut, pagefind_html
 
 log = logging.getLogger(__name__)
 BUNDLE = "pagefind"
@@ -87,12 +87,9 @@ class PagefindStream:
         # on its own threads.
         shadow = Path(tempfile.mkdtemp(prefix=".kb-pagefind-", dir=self.site_dir.parent))
         try:
-            for folder in {(shadow / path).parent for path in paths}:
-                folder.mkdir(parents=True, exist_ok=True)
+            folders: set[Path] = set()
             for path in paths:
-                html = (self.site_dir / path).read_text(encoding="utf-8")
-                if "data-pagefind-body" in html:  # Pagefind skips the others anyway
-                    (shadow / path).write_text(pagefind_html(html), encoding="utf-8")
+                copy_cut(self.site_dir / path, shadow / path, folders)
             if not paths:
                 return 0
             result = await self._index.add_directory(str(shadow))
