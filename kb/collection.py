@@ -140,23 +140,20 @@ def _read_cached(
     from kb.article_cache import ArticleCache
 
     cache = ArticleCache.open(settings, ctx)
+    rels = [path.relative_to(settings.docs_dir).as_posix() for path in paths]
     results: list[tuple[Article | None, list[ArticleError]] | None] = []
-    missed: list[Path] = []
-    for path in paths:
+    for path, rel in zip(paths, rels, strict=True):
         try:
-            data = path.read_bytes()
+            results.append(cache.get(rel, path.read_bytes()))
         except OSError:
-            data = None  # read_article reports it
-        rel = path.relative_to(settings.docs_dir).as_posix()
-        hit = cache.get(rel, data) if data is not None else None
-        results.append(hit)
-        if hit is None:
-            missed.append(path)
-    fresh = iter(read_all(missed, settings, ctx))
+            results.append(None)  # read_article reports it
+    fresh = iter(
+        read_all([p for p, r in zip(paths, results, strict=True) if r is None], settings, ctx)
+    )
     for i, result in enumerate(results):
         if result is None:
             results[i] = result = next(fresh)
-            cache.put(paths[i].relative_to(settings.docs_dir).as_posix(), result)
+            cache.put(rels[i], result)
     cache.save()
     return [r for r in results if r is not None]
 
