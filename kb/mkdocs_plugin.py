@@ -402,8 +402,7 @@ def build_site(
     """
     from mkdocs.commands.build import build
 
-    target = settings.internal_site_dir if internal else settings.site_dir
-    staging = staging or Staging.start(target, reuse=not full)
+    staging = staging or Staging.for_site(settings, internal, full)
     pid = os.getpid()
     try:
         config = _load(settings, staging.folder, internal)

@@ -10,6 +10,7 @@ import tempfile
 from pathlib import Path
 
 from kb.errors import KBError
+from kb.settings import Settings
 
 STAMP = ".kb-build"  # written last into a built site: its structure hash and page hashes
 REMOVE = "import shutil, sys; shutil.rmtree(sys.argv[1], True)"
@@ -27,6 +28,12 @@ class Staging:
         self.target = target
         self.folder = folder
         self._linker = linker
+
+    @classmethod
+    def for_site(cls, settings: Settings, internal: bool = False, full: bool = False) -> Staging:
+        """Start the folder for the public (or internal) site; a full build links nothing in."""
+        target = settings.internal_site_dir if internal else settings.site_dir
+        return cls.start(target, reuse=not full)
 
     @classmethod
     def start(cls, target: Path, reuse: bool = True) -> Staging:

@@ -33,14 +33,13 @@ def run(args: argparse.Namespace) -> int:
     settings = load_settings(args.config)
     start = time.perf_counter()
     # link in the previous build while MkDocs is imported and configured (see kb.site_output)
-    target = settings.internal_site_dir if args.internal else settings.site_dir
-    staging = Staging.start(target, reuse=not args.full)
+    staging = Staging.for_site(settings, args.internal, args.full)
     try:
         from kb.mkdocs_plugin import build_site
     except BaseException:
         staging.close()
         raise
-    build_site(settings, internal=args.internal, full=args.full, staging=staging)
+    target = build_site(settings, internal=args.internal, full=args.full, staging=staging)
     kind = "agents' site" if args.internal else "help site"
     print(
         f"kb build: {kind} written to {target} in {time.perf_counter() - start:.1f} s",
