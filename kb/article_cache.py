@@ -99,8 +99,14 @@ def _fingerprint(settings: Settings, ctx: Context) -> str:
     ]
     parts.append(ctx)
     parts.append(display_path(settings.docs_dir))  # problems name files relative to the cwd
-    package = Path(__file__).resolve().parent
-    for module in sorted(package.glob("*.py")):
+    parts.append(code_fingerprint(Path(__file__).resolve().parent))
+    return hashlib.sha256(repr(parts).encode("utf-8")).hexdigest()
+
+
+def code_fingerprint(package: Path) -> str:
+    """A digest of every module of the package at `package`, subpackages included (name, mtime, size)."""
+    parts = []
+    for module in sorted(package.rglob("*.py")):
         st = module.stat()
-        parts.append((module.name, st.st_mtime_ns, st.st_size))
+        parts.append((module.relative_to(package).as_posix(), st.st_mtime_ns, st.st_size))
     return hashlib.sha256(repr(parts).encode("utf-8")).hexdigest()

@@ -87,3 +87,20 @@ def test_a_damaged_cache_is_ignored_and_replaced(make_kb, reads):
     reads.clear()
     KnowledgeBase.scan(settings)
     assert reads == []
+
+
+def test_the_code_fingerprint_covers_modules_in_subpackages(tmp_path):
+    from kb.article_cache import code_fingerprint
+
+    package = tmp_path / "kb"
+    (package / "core").mkdir(parents=True)
+    (package / "cli.py").write_text("# top\n")
+    module = package / "core" / "reading.py"
+    module.write_text("# one\n")
+    before = code_fingerprint(package)
+    assert code_fingerprint(package) == before
+    module.write_text("# two, longer\n")
+    edited = code_fingerprint(package)
+    assert edited != before
+    (package / "core" / "new.py").write_text("# added\n")
+    assert code_fingerprint(package) != edited
