@@ -491,7 +491,7 @@ def array_or(subqueries: list[Any], auto: bool = False) -> Any:
         from whoosh.matching import ArrayUnionMatcher, CombinationMatcher
         from whoosh.query.compound import DefaultOr
 
-        class Union(ArrayUnionMatcher):  # type: ignore[misc]
+        class Union(ArrayUnionMatcher):
             def __init__(self, subs: list[Any], doccount: int, boost: float, scored: bool) -> None:
                 CombinationMatcher.__init__(self, subs, boost=boost)
                 self._scored = scored
@@ -518,7 +518,7 @@ def array_or(subqueries: list[Any], auto: bool = False) -> Any:
                 self._offset = offset
                 self._limit = limit
 
-        class ArrayOr(Q.Or):  # type: ignore[misc]
+        class ArrayOr(Q.Or):
             auto = False  # decide as Whoosh's AUTO_MATCHER does, with this array when it would
 
             def _matcher(self, subs: list[Any], searcher: Any, context: Any) -> Any:
