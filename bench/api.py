@@ -204,7 +204,7 @@ def main() -> int:
     )
     args = parser.parse_args()
     config = Path(args.config).resolve()
-    from kb.settings import Settings
+    from kb.core.settings import Settings
 
     settings = Settings.load(config)
     if not (settings.index_dir / "CURRENT").is_file():

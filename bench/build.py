@@ -270,7 +270,7 @@ def timed(cmd: list[str], cwd: Path) -> tuple[float, int]:
 
 def settle(root: Path) -> None:
     """Wait for what a build leaves running: the cut-page writer and the old site's delete."""
-    from kb.site_cut import CutPages
+    from kb.site.fast.cut import CutPages
 
     for audience in ("public", "internal"):
         CutPages.wait(root / ".kb" / "cache" / "pagefind" / audience, timeout=120)

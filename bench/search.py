@@ -18,10 +18,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from kb.article import Article
-from kb.collection import KnowledgeBase
-from kb.search import build_index, open_searcher
-from kb.settings import Settings
+from kb.core.article import Article
+from kb.core.collection import KnowledgeBase
+from kb.core.settings import Settings
+from kb.search.searcher import build_index, open_searcher
 
 LANGS = ("en", "en", "nl", "sv")
 SYLLABLES = [

@@ -10,8 +10,8 @@ import sys
 import time
 from pathlib import Path
 
-from kb.evaldata import load_jsonl_kb, load_queries
-from kb.search import index_in_memory
+from kb.search.searcher import index_in_memory
+from kb.suggest.evalsets import load_jsonl_kb, load_queries
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "evaldata"
 BASELINE = {"swefaq": 0.55, "doc2dial": 0.60, "stackfaq": 0.80}

@@ -84,9 +84,9 @@ def make_kb(root: Path, articles: int, tickets: int, model: str, seed: int = 1) 
 
 def one_run(config: str, tickets: str) -> None:
     """Child process: one `kb stale` analysis; prints seconds and peak RSS as JSON."""
-    from kb.collection import KnowledgeBase
-    from kb.settings import Settings
-    from kb.stale_run import analyse
+    from kb.core.collection import KnowledgeBase
+    from kb.core.settings import Settings
+    from kb.stale.run import analyse
 
     started = time.perf_counter()
     settings = Settings.load(config)

@@ -81,10 +81,10 @@ def main() -> int:
     )  # kb.model_backend
     args = parser.parse_args()
 
-    from kb.collection import KnowledgeBase
-    from kb.embeddings import embed_articles, settings_embedder
-    from kb.search import build_index
-    from kb.settings import Settings
+    from kb.core.collection import KnowledgeBase
+    from kb.core.settings import Settings
+    from kb.search.searcher import build_index
+    from kb.suggest.embedders import embed_articles, settings_embedder
 
     with tempfile.TemporaryDirectory(prefix="kb-bench-suggest-") as tmp:
         root = Path(tmp)
@@ -115,7 +115,7 @@ def main() -> int:
         again = embed_articles(kb.visible(internal=True), embedder, settings.cache_dir)
         print(f"second run: {again.embedded} sections embedded, {time.perf_counter() - t:.2f} s")
 
-        from kb.suggest import Suggester
+        from kb.suggest.suggester import Suggester
 
         suggester = Suggester.open(settings, kb=kb, embedder=embedder)
         texts = tickets(args.tickets)

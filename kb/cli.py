@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 
 from kb import __version__
-from kb.errors import KBError, UsageError
+from kb.core.errors import KBError, UsageError
 
 # each name is a module in kb.commands with HELP, add_arguments(parser) and run(args) -> int;
 # command modules import heavy libraries inside run(), so `kb check` never pays for torch

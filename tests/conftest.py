@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 import yaml
 
-from kb.collection import KnowledgeBase
-from kb.settings import Settings
+from kb.core.collection import KnowledgeBase
+from kb.core.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent
 os.environ.setdefault("HF_HUB_OFFLINE", "1")

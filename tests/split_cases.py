@@ -16,10 +16,10 @@ from types import SimpleNamespace
 import pytest
 from test_site_helpers import copy_fixture, read
 
-import kb.site_split as site_split
-from kb.errors import KBError
-from kb.settings import Settings
-from kb.site_split import RenderSplit
+import kb.site.fast.split as site_split
+from kb.core.errors import KBError
+from kb.core.settings import Settings
+from kb.site.fast.split import RenderSplit
 
 
 def force_split(mp: pytest.MonkeyPatch) -> list[RenderSplit | None]:
@@ -66,7 +66,7 @@ def pagefind_pages(site: Path) -> dict[str, int]:
 
 
 def two_renderers_build_the_same_site_as_one(tmp_path: Path, mp: pytest.MonkeyPatch) -> None:
-    from kb.mkdocs_plugin import build_site
+    from kb.site.plugin import build_site
 
     splits = force_split(mp)
 
@@ -90,7 +90,7 @@ def two_renderers_build_the_same_site_as_one(tmp_path: Path, mp: pytest.MonkeyPa
 
 
 def second_renderers_warnings_count_in_strict_mode(tmp_path: Path, mp: pytest.MonkeyPatch) -> None:
-    from kb.mkdocs_plugin import build_site
+    from kb.site.plugin import build_site
 
     splits = force_split(mp)
 
@@ -115,7 +115,7 @@ def second_renderers_warnings_count_in_strict_mode(tmp_path: Path, mp: pytest.Mo
 def failing_second_renderer_fails_the_build_and_keeps_the_old_site(
     tmp_path: Path, mp: pytest.MonkeyPatch
 ) -> None:
-    from kb.mkdocs_plugin import KBPlugin, build_site
+    from kb.site.plugin import KBPlugin, build_site
 
     force_split(mp)
 

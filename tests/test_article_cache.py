@@ -7,22 +7,22 @@ import datetime as dt
 import pytest
 from conftest import article
 
-import kb.collection
-from kb.collection import KnowledgeBase
-from kb.settings import Settings
+import kb.core.collection
+from kb.core.collection import KnowledgeBase
+from kb.core.settings import Settings
 
 
 @pytest.fixture
 def reads(monkeypatch):
     """The files read_article parsed, in order."""
     seen: list[str] = []
-    real = kb.collection.read_article
+    real = kb.core.collection.read_article
 
     def spy(path, settings, ctx=None):
         seen.append(path.name)
         return real(path, settings, ctx)
 
-    monkeypatch.setattr(kb.collection, "read_article", spy)
+    monkeypatch.setattr(kb.core.collection, "read_article", spy)
     return seen
 
 
@@ -90,7 +90,7 @@ def test_a_damaged_cache_is_ignored_and_replaced(make_kb, reads):
 
 
 def test_the_code_fingerprint_covers_modules_in_subpackages(tmp_path):
-    from kb.article_cache import code_fingerprint
+    from kb.core.article_cache import code_fingerprint
 
     package = tmp_path / "kb"
     (package / "core").mkdir(parents=True)

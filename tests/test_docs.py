@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kb.schema import reference_markdown
+from kb.core.schema import reference_markdown
 from tests.conftest import REPO
 
 

@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kb.embeddings import (
+from kb.core.errors import KBError
+from kb.suggest.embedders import (
     CHUNK_WORDS,
     HashEmbedder,
     SentenceTransformerEmbedder,
@@ -17,7 +18,6 @@ from kb.embeddings import (
     embed_articles,
     model_path,
 )
-from kb.errors import KBError
 from tests.conftest import MakeKB, load
 
 

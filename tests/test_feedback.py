@@ -10,9 +10,9 @@ import httpx
 import pytest
 from test_server_helpers import build, free_port, start_serve, write_kb
 
-from kb.errors import KBError
-from kb.feedback import FeedbackStore, db_path, open_store, votes
-from kb.settings import Settings
+from kb.core.errors import KBError
+from kb.core.settings import Settings
+from kb.server.feedback import FeedbackStore, db_path, open_store, votes
 
 
 @pytest.fixture

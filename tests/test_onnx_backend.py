@@ -7,10 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kb import onnx_backend
-from kb.embeddings import SentenceTransformerEmbedder, embed_articles, model_path
-from kb.errors import KBError, SettingsError
-from kb.settings import Settings
+from kb.core.errors import KBError, SettingsError
+from kb.core.settings import Settings
+from kb.suggest import onnx as onnx_backend
+from kb.suggest.embedders import SentenceTransformerEmbedder, embed_articles, model_path
 from tests.conftest import MakeKB, load
 
 TEXTS = [
@@ -62,7 +62,7 @@ def test_int8_runs_queries_only_and_shares_the_article_cache(
     tmp_path: Path, make_kb: MakeKB
 ) -> None:
     """onnx-int8: tickets on int8 weights (close to torch), articles at full precision."""
-    from kb.embeddings import encode_queries
+    from kb.suggest.embedders import encode_queries
 
     torch_emb = SentenceTransformerEmbedder(backend="torch")
     int8 = SentenceTransformerEmbedder(backend="onnx-int8", cache_dir=tmp_path)

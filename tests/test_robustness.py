@@ -9,11 +9,11 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kb.collection import read_article
-from kb.errors import ArticleError
-from kb.frontmatter import parse
-from kb.schema import FIELDS
-from kb.settings import Settings
+from kb.core.collection import read_article
+from kb.core.errors import ArticleError
+from kb.core.frontmatter import parse
+from kb.core.schema import FIELDS
+from kb.core.settings import Settings
 
 FIELD_NAMES = [f.name for f in FIELDS] + ["unknown", "Title", "tag"]
 scalars = st.one_of(

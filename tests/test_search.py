@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 import yaml
 
-from kb.analysis import Analyzer, load_synonyms
-from kb.collection import KnowledgeBase
-from kb.errors import KBError, UsageError, ValidationFailed
-from kb.search import Searcher, build_index, index_in_memory, open_searcher
-from kb.settings import Settings
+from kb.core.collection import KnowledgeBase
+from kb.core.errors import KBError, UsageError, ValidationFailed
+from kb.core.settings import Settings
+from kb.search.analysis import Analyzer, load_synonyms
+from kb.search.searcher import Searcher, build_index, index_in_memory, open_searcher
 from tests.conftest import MINIMAL_CONFIG, REPO, article
 
 ARTICLES: dict[str, tuple[dict[str, Any], str]] = {
@@ -367,7 +367,7 @@ def test_a_very_long_text_keeps_its_rarest_words(searcher: Searcher) -> None:
 def test_array_or_scores_like_whoosh(searcher: Searcher, words: list[str]) -> None:
     from whoosh import query as Q
 
-    from kb.search import array_or
+    from kb.search.searcher import array_or
 
     part = searcher._part("en")
     assert part is not None
@@ -400,7 +400,7 @@ def test_long_queries_rank_exactly_as_whoosh_does(tmp_path: Path) -> None:
     import csv
     import shutil
 
-    from kb.search import AUDIENCES, _filters, _leaves, _long_or, array_or, concepts
+    from kb.search.searcher import AUDIENCES, _filters, _leaves, _long_or, array_or, concepts
 
     shutil.copytree(REPO / "articles", tmp_path / "articles")
     shutil.copytree(REPO / "search", tmp_path / "search")

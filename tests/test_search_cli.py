@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 
 from kb.cli import main
-from kb.collection import KnowledgeBase
-from kb.errors import KBError
-from kb.evaldata import load_jsonl_kb, load_queries
-from kb.golden import check_golden_queries
-from kb.search import index_in_memory
-from kb.settings import Settings
+from kb.core.collection import KnowledgeBase
+from kb.core.errors import KBError
+from kb.core.settings import Settings
+from kb.search.golden import check_golden_queries
+from kb.search.searcher import index_in_memory
+from kb.suggest.evalsets import load_jsonl_kb, load_queries
 from tests.test_search import ARTICLES, write_kb
 
 REPO = Path(__file__).resolve().parent.parent

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-import kb.search_index as search_index
-from kb.collection import KnowledgeBase
-from kb.search import build_index, open_searcher
-from kb.settings import Settings
+import kb.search.index as search_index
+from kb.core.collection import KnowledgeBase
+from kb.core.settings import Settings
+from kb.search.searcher import build_index, open_searcher
 from tests.conftest import article
 from tests.test_search import ARTICLES, write_kb
 

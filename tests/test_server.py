@@ -11,12 +11,12 @@ import pytest
 from starlette.testclient import TestClient
 from test_server_helpers import INTERNAL_ID, REPO, SECRET_WORD, build, write_kb
 
-from kb.embeddings import HashEmbedder
-from kb.feedback import votes
-from kb.ratelimit import Rate
-from kb.search import open_searcher
-from kb.server import ServerOptions, create_app
-from kb.settings import Settings
+from kb.core.settings import Settings
+from kb.search.searcher import open_searcher
+from kb.server.app import ServerOptions, create_app
+from kb.server.feedback import votes
+from kb.server.ratelimit import Rate
+from kb.suggest.embedders import HashEmbedder
 
 TOKEN = "s3cret-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -411,7 +411,7 @@ def test_before_a_build_the_server_explains_what_is_missing(tmp_path):
 
 def test_the_server_never_imports_mkdocs():
     code = (
-        "import sys, kb.server, kb.commands.serve, kb.cli; kb.cli.build_parser();"
+        "import sys, kb.server.app, kb.commands.serve, kb.cli; kb.cli.build_parser();"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('mkdocs', 'torch')))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
@@ -440,7 +440,7 @@ def test_bad_serve_options_are_usage_errors(capsys):
 def test_a_request_keeps_its_snapshot_across_a_rebuild(tmp_path):
     from test_server_helpers import fake_site
 
-    from kb.server_state import Loader, SnapshotHolder, Watcher
+    from kb.server.snapshot import Loader, SnapshotHolder, Watcher
 
     settings = write_kb(tmp_path)
     build(settings, site_title="Old")
@@ -489,7 +489,7 @@ def test_every_serve_option_and_endpoint_is_documented():
 
 
 def test_a_build_that_cannot_be_loaded_leaves_the_old_one_serving(tmp_path):
-    from kb.server_state import Loader, SnapshotHolder, Watcher
+    from kb.server.snapshot import Loader, SnapshotHolder, Watcher
 
     settings = write_kb(tmp_path)
     build(settings)

@@ -15,8 +15,8 @@ import httpx
 import pytest
 from test_server_helpers import REPO, free_port, start_serve
 
-from kb.feedback import votes
-from kb.settings import Settings
+from kb.core.settings import Settings
+from kb.server.feedback import votes
 
 pytestmark = [pytest.mark.slow, pytest.mark.model]
 TOKEN = "e2e-token"
@@ -121,7 +121,7 @@ def test_concurrent_suggestions_equal_one_at_a_time(server):
 def test_public_calls_never_see_internal_articles(server):
     root, base = server
     settings = Settings.load(root / "mkdocs.yml")
-    from kb.collection import KnowledgeBase
+    from kb.core.collection import KnowledgeBase
 
     internal = {a.id for a in KnowledgeBase.load(settings).articles if not a.is_public}
     assert internal

@@ -14,9 +14,9 @@ import httpx
 import yaml
 from conftest import MINIMAL_CONFIG, article
 
-from kb.collection import KnowledgeBase
-from kb.search import build_index
-from kb.settings import Settings
+from kb.core.collection import KnowledgeBase
+from kb.core.settings import Settings
+from kb.search.searcher import build_index
 
 REPO = Path(__file__).resolve().parent.parent
 SECRET_WORD = "zebracode"  # only in the internal article: must never leave a public endpoint

@@ -12,9 +12,9 @@ import uvicorn
 from test_server_helpers import free_port, write_kb
 
 from kb.cli import main
-from kb.embeddings import HashEmbedder
-from kb.ratelimit import Rate
-from kb.server import ServerOptions, create_app
+from kb.server.app import ServerOptions, create_app
+from kb.server.ratelimit import Rate
+from kb.suggest.embedders import HashEmbedder
 
 pytestmark = pytest.mark.slow
 

@@ -8,9 +8,9 @@ from hypothesis import HealthCheck, settings
 from starlette.testclient import TestClient
 from test_server_helpers import build, write_kb
 
-from kb.embeddings import HashEmbedder
-from kb.ratelimit import Rate
-from kb.server import ServerOptions, create_app
+from kb.server.app import ServerOptions, create_app
+from kb.server.ratelimit import Rate
+from kb.suggest.embedders import HashEmbedder
 
 TOKEN = "schema-token"
 

@@ -13,11 +13,11 @@ import numpy as np
 import pytest
 from test_server_helpers import ARTICLES, build, free_port, start_serve, write_kb
 
-from kb.embeddings import HashEmbedder
-from kb.ratelimit import Rate, RateLimiter, SharedBuckets
-from kb.search import open_searcher
-from kb.server import ServerOptions
-from kb.server_state import BatchingEmbedder, Snapshot, render_json, search_key
+from kb.search.searcher import open_searcher
+from kb.server.app import ServerOptions
+from kb.server.ratelimit import Rate, RateLimiter, SharedBuckets
+from kb.server.snapshot import BatchingEmbedder, Snapshot, render_json, search_key
+from kb.suggest.embedders import HashEmbedder
 
 TEXTS = [
     f"ticket {i}: my parcel {i} never arrived and the refund {i % 7} is late" for i in range(40)
@@ -75,7 +75,7 @@ def test_batching_passes_a_model_error_to_every_waiting_caller() -> None:
 @pytest.mark.slow
 @pytest.mark.model
 def test_batched_model_vectors_match_single_encodes() -> None:
-    from kb.embeddings import SentenceTransformerEmbedder
+    from kb.suggest.embedders import SentenceTransformerEmbedder
 
     model = SentenceTransformerEmbedder(batch_size=8)
     texts = [*TEXTS[:12], "short", "a much longer ticket text " * 20]

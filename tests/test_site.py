@@ -13,9 +13,9 @@ import pytest
 from test_site_helpers import REPO, built_fixture, copy_fixture, file_text, leaks, read
 
 from kb.cli import main
-from kb.collection import KnowledgeBase
-from kb.errors import ValidationFailed
-from kb.settings import Settings
+from kb.core.collection import KnowledgeBase
+from kb.core.errors import ValidationFailed
+from kb.core.settings import Settings
 
 pytestmark = pytest.mark.slow
 
@@ -183,7 +183,7 @@ def test_sample_kb_strict_build_leaks_nothing(tmp_path):
 
 # -- builds: errors, atomic swap, same result as mkdocs, incremental --------------------------------
 def test_validation_errors_fail_the_build_list_every_problem_and_keep_the_old_site(make_kb):
-    from kb.mkdocs_plugin import build_site
+    from kb.site.plugin import build_site
 
     config = make_kb(
         {
@@ -227,7 +227,7 @@ def test_plain_mkdocs_build_gives_the_same_pages(sites, tmp_path):
 
 
 def test_rebuild_after_editing_one_article_renders_only_that_page(tmp_path):
-    from kb.mkdocs_plugin import build_site
+    from kb.site.plugin import build_site
 
     config = copy_fixture(tmp_path / "kb")
     settings = Settings.load(config)
@@ -254,8 +254,8 @@ def test_rebuild_after_editing_one_article_renders_only_that_page(tmp_path):
 
 
 def test_failed_incremental_build_leaves_the_live_site_untouched(tmp_path):
-    from kb.errors import KBError
-    from kb.mkdocs_plugin import build_site
+    from kb.core.errors import KBError
+    from kb.site.plugin import build_site
 
     config = copy_fixture(tmp_path / "kb")
     settings = Settings.load(config)
@@ -296,8 +296,8 @@ def test_the_search_index_is_what_pagefind_makes_of_the_site(tmp_path):
     Fragment files are named by a hash of each page's record (text, title, anchors, language,
     URL), so equal names are equal records; after a full build and after a one-page rebuild.
     """
-    from kb.mkdocs_plugin import build_site
-    from kb.site_cut import BODY_END
+    from kb.site.fast.cut import BODY_END
+    from kb.site.plugin import build_site
 
     config = copy_fixture(tmp_path / "kb")
     settings = Settings.load(config)

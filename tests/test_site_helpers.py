@@ -11,8 +11,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from kb.collection import KnowledgeBase
-from kb.settings import Settings
+from kb.core.collection import KnowledgeBase
+from kb.core.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURE = REPO / "tests" / "fixtures" / "site_kb"
@@ -31,7 +31,7 @@ def copy_fixture(dest: Path) -> Path:
 @functools.cache
 def built_fixture() -> tuple[Path, Path, Path]:
     """Build the fixture's public and internal sites once; return (mkdocs.yml, site, site-internal)."""
-    from kb.mkdocs_plugin import build_site
+    from kb.site.plugin import build_site
 
     root = Path(tempfile.mkdtemp(prefix="kb-site-test-")) / "kb"
     config = copy_fixture(root)
@@ -57,7 +57,7 @@ def file_text(path: Path) -> str:
 
 def distinctive_sentence(body: str) -> str:
     """Return the longest sentence of an article's prose (a string no other article is likely to hold)."""
-    from kb.text import plain_text
+    from kb.core.text import plain_text
 
     sentences = re.split(r"(?<=[.!?])\s+|\n", plain_text(body))
     return max((s.strip() for s in sentences), key=len)

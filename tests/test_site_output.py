@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from test_site_helpers import copy_fixture, read
 
-from kb.settings import Settings
-from kb.site_cut import CutPages, pagefind_html
-from kb.site_output import STAMP, Staging
+from kb.core.settings import Settings
+from kb.site.fast.cut import CutPages, pagefind_html
+from kb.site.output import STAMP, Staging
 
 PAGE = (
     '<!DOCTYPE html><html lang="{lang}"><head><title>{title}</title></head><body><nav>menu</nav>'
@@ -85,7 +85,7 @@ def test_after_a_full_build_a_detached_process_writes_the_copies(tmp_path):
     script = f"""
 import time
 from pathlib import Path
-from kb.site_cut import CutPages
+from kb.site.fast.cut import CutPages
 slow = CutPages._write_all
 def write_all(self, copies):
     time.sleep(3)
@@ -170,7 +170,7 @@ def test_staging_links_the_previous_build_and_swaps(tmp_path, monkeypatch):
 
 def test_rebuilds_index_the_kept_copies_and_the_edited_page(tmp_path):
     """After a full build the mirror holds every indexed page; a rebuild updates the edited one."""
-    from kb.mkdocs_plugin import build_site
+    from kb.site.plugin import build_site
 
     config = copy_fixture(tmp_path / "kb")
     settings = Settings.load(config)
@@ -195,7 +195,7 @@ def test_rebuilds_index_the_kept_copies_and_the_edited_page(tmp_path):
 
 @pytest.mark.parametrize("internal", [False, True])
 def test_each_audience_has_its_own_mirror(tmp_path, internal):
-    from kb.mkdocs_plugin import build_site
+    from kb.site.plugin import build_site
 
     config = copy_fixture(tmp_path / "kb")
     settings = Settings.load(config)
@@ -209,7 +209,7 @@ def test_theme_listing_skips_hidden_folders_and_nothing_mkdocs_keeps(tmp_path):
     from mkdocs.config import load_config
     from mkdocs.structure.files import Files
 
-    from kb.mkdocs_plugin import ThemeLoader
+    from kb.site.plugin import ThemeLoader
 
     config = load_config(config_file=str(copy_fixture(tmp_path / "kb")))
     dirs = config.theme.dirs

@@ -12,9 +12,9 @@ import pytest
 import yaml
 
 from kb.cli import main
-from kb.collection import KnowledgeBase
-from kb.settings import Settings
-from kb.stale_run import Result, analyse
+from kb.core.collection import KnowledgeBase
+from kb.core.settings import Settings
+from kb.stale.run import Result, analyse
 from tests.conftest import MINIMAL_CONFIG
 from tests.fixtures import stale_kb as F
 
@@ -214,9 +214,6 @@ def test_html_report_is_self_contained(planted: Any, tmp_path: Path) -> None:
 def test_kb_new_from_gap_writes_a_valid_draft(
     planted: Any, result: Result, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    capture = pytest.importorskip("kb.capture")
-    if not hasattr(capture, "draft_from_gap"):
-        pytest.skip("kb.capture does not re-export draft_from_gap yet")
     config, tickets, ids = planted
     argv = ["new", "--from-gap", "gap-gift-wrapping", "--tickets", str(tickets), "-f", str(config)]
     assert main(argv) == 0

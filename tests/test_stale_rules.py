@@ -7,12 +7,13 @@ from pathlib import Path
 
 import pytest
 
+from kb.authoring.drafts import gap_draft
 from kb.cli import main
-from kb.collection import KnowledgeBase
 from kb.commands.translation import set_source_hash
-from kb.gaps import Gap, gap_draft
-from kb.settings import Settings
-from kb.staleness import Context, review_batches, run_rules, text_hash_of
+from kb.core.collection import KnowledgeBase
+from kb.core.settings import Settings
+from kb.stale.gaps import Gap
+from kb.stale.rules import Context, review_batches, run_rules, text_hash_of
 from tests.conftest import MakeKB, article
 
 TODAY = dt.date(2026, 11, 20)
@@ -24,7 +25,7 @@ def _ctx(config: Path, **kw: object) -> Context:
 
 
 def test_mentioned_versions() -> None:
-    from kb.drift import mentioned_versions
+    from kb.stale.drift import mentioned_versions
 
     assert mentioned_versions("Where did it go in app version 5.0?", ["app"]) == ["5.0"]
     assert mentioned_versions("I ordered in the app (5.0.2) today", ["app"]) == ["5.0.2"]
@@ -52,7 +53,7 @@ def test_translation_without_git_says_old_text_unknown(make_kb: MakeKB) -> None:
             ),
         }
     )
-    from kb.githistory import GitHistory
+    from kb.stale.history import GitHistory
 
     ctx = _ctx(config, history=GitHistory(config.parent / "articles"))
     found = [f for f in run_rules(ctx) if f.rule == "outdated-translation"]
@@ -127,8 +128,8 @@ def test_feedback_votes_join_the_report(make_kb: MakeKB) -> None:
             "en/other.md": article({**SOURCE, "id": "other"}, "Text.\n"),
         }
     )
-    from kb.feedback import open_store
-    from kb.stale_run import load_feedback
+    from kb.server.feedback import open_store
+    from kb.stale.run import load_feedback
 
     settings = Settings.load(config)
     with open_store(settings) as store:

@@ -8,9 +8,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from kb.article import Article
-from kb.embeddings import ChunkIndex, Embedder, embed_articles
-from kb.suggest import Fusion, KeywordHit, Suggester
+from kb.core.article import Article
+from kb.suggest.embedders import ChunkIndex, Embedder, embed_articles
+from kb.suggest.suggester import Fusion, KeywordHit, Suggester
 
 
 def art(aid: str, title: str, body: str = "", lang: str = "en", **meta: Any) -> Article:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from kb.schema import Duration
-from kb.sop import find_sections, section_key
-from kb.text import links, plain_text, sections, slugify
+from kb.core.schema import Duration
+from kb.core.sop import find_sections, section_key
+from kb.core.text import links, plain_text, sections, slugify
 
 BODY = """Intro with **bold** and a [link](../a/b.md "t").
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from kb.errors import KBError
-from kb.tickets import (
+from kb.core.errors import KBError
+from kb.suggest.tickets import (
     clean_text,
     find_ticket,
     guess_lang,

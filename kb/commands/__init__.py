@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from kb.settings import Settings
+from kb.core.settings import Settings
 
 
 def add_config_argument(parser: argparse.ArgumentParser) -> None:

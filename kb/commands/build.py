@@ -28,14 +28,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Build the site; a failed build leaves the previous one untouched."""
-    from kb.site_output import Staging
+    from kb.site.output import Staging
 
     settings = load_settings(args.config)
     start = time.perf_counter()
     # link in the previous build while MkDocs is imported and configured (see kb.site_output)
     staging = Staging.for_site(settings, args.internal, args.full)
     try:
-        from kb.mkdocs_plugin import build_site
+        from kb.site.plugin import build_site
     except BaseException:
         staging.close()
         raise

@@ -6,9 +6,9 @@ import argparse
 import json
 import sys
 
-from kb.collection import KnowledgeBase
 from kb.commands import load_settings
-from kb.errors import ArticleError
+from kb.core.collection import KnowledgeBase
+from kb.core.errors import ArticleError
 
 HELP = "Validate every article and report each problem as path:line: field: message."
 
@@ -26,7 +26,7 @@ def extra_checks(kb: KnowledgeBase) -> list[ArticleError]:
     """Checks beyond the articles themselves (golden search queries) when their files exist."""
     problems: list[ArticleError] = []
     if kb.settings.queries_file.is_file() and not kb.errors:
-        from kb.golden import check_golden_queries
+        from kb.search.golden import check_golden_queries
 
         problems += check_golden_queries(kb)
     return problems

@@ -11,11 +11,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kb.commands import add_config_argument
-from kb.errors import UsageError
-from kb.settings import Settings
+from kb.core.errors import UsageError
+from kb.core.settings import Settings
 
 if TYPE_CHECKING:
-    from kb.suggest import Mode, Suggester
+    from kb.suggest.suggester import Mode, Suggester
 
 HELP = "Measure Recall@1/5/10, MRR@10 and nDCG@10 per language for keyword, embedding and hybrid."
 
@@ -47,9 +47,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Load the questions and the KB, rank every question in every mode, print the table."""
-    from kb.evaldata import load_queries
-    from kb.evaluate import evaluate
-    from kb.suggest import MODES
+    from kb.suggest.evalsets import load_queries
+    from kb.suggest.evaluate import evaluate
+    from kb.suggest.suggester import MODES
 
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
     bad = [m for m in modes if m not in MODES]
@@ -99,16 +99,16 @@ def _settings(config: str, langs: tuple[str, ...]) -> Settings:
 
 
 def _suggester(args: argparse.Namespace) -> Suggester:
-    from kb.suggest import Suggester
+    from kb.suggest.suggester import Suggester
 
     if not args.articles:
         from kb.commands import load_settings
 
         return Suggester.open(load_settings(args.config), internal=not args.public)
-    from kb.embeddings import embed_articles, settings_embedder
-    from kb.evaldata import load_jsonl_kb
-    from kb.search import index_in_memory
-    from kb.suggest import SearcherRanker
+    from kb.search.searcher import index_in_memory
+    from kb.suggest.embedders import embed_articles, settings_embedder
+    from kb.suggest.evalsets import load_jsonl_kb
+    from kb.suggest.suggester import SearcherRanker
 
     probe = load_jsonl_kb(args.articles)
     settings = _settings(args.config, probe.settings.languages)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 
-from kb.collection import KnowledgeBase
 from kb.commands import add_config_argument, load_settings
-from kb.errors import display_path
+from kb.core.collection import KnowledgeBase
+from kb.core.errors import display_path
 
 HELP = "Build or update the search index (.kb/index); only changed articles are re-indexed."
 
@@ -21,7 +21,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Load the KB, update the index and print what changed."""
-    from kb.search import build_index
+    from kb.search.searcher import build_index
 
     settings = load_settings(args.config)
     kb = KnowledgeBase.load(settings)

@@ -8,13 +8,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from kb.collection import KnowledgeBase
+from kb.authoring.templates import body_for, front_matter, template_values
 from kb.commands import add_config_argument, load_settings
-from kb.errors import KBError, UsageError, display_path
-from kb.schema import TYPES
-from kb.settings import Settings
-from kb.templates import body_for, front_matter, template_values
-from kb.text import slugify
+from kb.core.collection import KnowledgeBase
+from kb.core.errors import KBError, UsageError, display_path
+from kb.core.schema import TYPES
+from kb.core.settings import Settings
+from kb.core.text import slugify
 
 HELP = "Write a new article (solution, faq, sop, troubleshooting) from a template."
 
@@ -59,11 +59,11 @@ def _draft_from_source(
     if args.from_ticket:
         if not args.ticket:
             raise UsageError("--from-ticket needs --ticket ID")
-        from kb.capture import draft_from_ticket
+        from kb.authoring.drafts import draft_from_ticket
 
         return draft_from_ticket(Path(args.from_ticket), args.ticket, settings)
     if args.from_gap:
-        from kb.capture import draft_from_gap
+        from kb.authoring.drafts import draft_from_gap
 
         return draft_from_gap(args.from_gap, args.gap_tickets, settings, kb)
     return {}

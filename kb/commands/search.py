@@ -9,7 +9,7 @@ import re
 import sys
 
 from kb.commands import add_config_argument, load_settings
-from kb.errors import UsageError
+from kb.core.errors import UsageError
 
 HELP = "Search the knowledge base: public articles, or everything published with --internal."
 MARK = re.compile(r"<mark>(.*?)</mark>")
@@ -38,7 +38,7 @@ def plain_snippet(snippet: str, bold: bool) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Search and print a table of hits (or JSON); exit 1 when nothing was found."""
-    from kb.search import open_searcher
+    from kb.search.searcher import open_searcher
 
     if args.limit < 1:
         raise UsageError("--limit must be at least 1")

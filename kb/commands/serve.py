@@ -10,11 +10,11 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from kb.commands import add_config_argument, load_settings
-from kb.errors import UsageError
+from kb.core.errors import UsageError
 
 if TYPE_CHECKING:
-    from kb.server import ServerOptions
-    from kb.settings import Settings
+    from kb.core.settings import Settings
+    from kb.server.app import ServerOptions
 
 HELP = "Serve the built site and the HTTP API (search, suggest, webhooks, feedback)."
 
@@ -96,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
     """Serve until interrupted."""
     settings = load_settings(args.config)
     if args.live:
-        from kb.mkdocs_plugin import serve
+        from kb.site.plugin import serve
 
         serve(settings, args.host, args.port, internal=args.internal)
         return 0
@@ -104,8 +104,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--internal only applies to --live; the API takes a bearer token instead")
     import uvicorn
 
-    from kb.ratelimit import parse_rate
-    from kb.server import ServerOptions, create_app
+    from kb.server.app import ServerOptions, create_app
+    from kb.server.ratelimit import parse_rate
 
     if args.max_body < 1:
         raise UsageError("--max-body: must be at least 1 (KB)")
@@ -156,9 +156,9 @@ def _run_workers(
     """Run `args.workers` processes on one socket; each builds its app through worker_app()."""
     import uvicorn
 
-    from kb.ratelimit import SharedBuckets
-    from kb.server import WORKER_ENV
-    from kb.server_state import pid_alive
+    from kb.server.app import WORKER_ENV
+    from kb.server.ratelimit import SharedBuckets
+    from kb.server.snapshot import pid_alive
 
     serve_dir = settings.kb_dir / "serve"
     for stale in serve_dir.glob("ratelimit-*.bin"):  # left by a server that was killed
@@ -179,7 +179,7 @@ def _run_workers(
     )
     print(where, file=sys.stderr)
     try:
-        uvicorn.run("kb.server:worker_app", factory=True, workers=args.workers, **common)
+        uvicorn.run("kb.server.app:worker_app", factory=True, workers=args.workers, **common)
     finally:
         rate_file.unlink(missing_ok=True)
     return 0

@@ -7,9 +7,9 @@ import datetime as dt
 import sys
 from pathlib import Path
 
-from kb.collection import KnowledgeBase
 from kb.commands import add_config_argument, load_settings
-from kb.errors import UsageError, display_path
+from kb.core.collection import KnowledgeBase
+from kb.core.errors import UsageError, display_path
 
 HELP = "Report stale articles, outdated translations, ticket drift, content gaps and KCS figures."
 
@@ -49,8 +49,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Gather the signals, run the rules, print or write the report."""
-    from kb.report import render
-    from kb.stale_run import analyse
+    from kb.stale.report import render
+    from kb.stale.run import analyse
 
     settings = load_settings(args.config)
     if args.tickets and not Path(args.tickets).is_file():

@@ -8,11 +8,11 @@ import sys
 from typing import IO, TYPE_CHECKING, Any
 
 from kb.commands import add_config_argument, load_settings
-from kb.errors import UsageError
+from kb.core.errors import UsageError
 
 if TYPE_CHECKING:
-    from kb.suggest import Suggester, Suggestions
-    from kb.tickets import Ticket
+    from kb.suggest.suggester import Suggester, Suggestions
+    from kb.suggest.tickets import Ticket
 
 HELP = "Suggest articles for a support ticket (text, stdin, or a helpdesk export with --tickets)."
 BATCH = 64
@@ -52,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
         text = args.text if args.text is not None else _stdin()
         if not text.strip():
             raise UsageError('give the ticket text: kb suggest "text", on stdin, or --tickets FILE')
-    from kb.suggest import Suggester
+    from kb.suggest.suggester import Suggester
 
     suggester = Suggester.open(settings, internal=not args.public)
     out: IO[str] = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout  # noqa: SIM115
@@ -72,7 +72,7 @@ def _stdin() -> str:
 
 
 def _single(suggester: Suggester, text: str, args: argparse.Namespace, out: IO[str]) -> int:
-    from kb.tickets import clean_text
+    from kb.suggest.tickets import clean_text
 
     result = suggester.suggest(clean_text(text), lang=args.lang, k=args.limit)
     if args.json:
@@ -83,7 +83,7 @@ def _single(suggester: Suggester, text: str, args: argparse.Namespace, out: IO[s
 
 
 def _batch(suggester: Suggester, args: argparse.Namespace, out: IO[str]) -> int:
-    from kb.tickets import read_tickets
+    from kb.suggest.tickets import read_tickets
 
     tf = read_tickets(args.tickets)
     for error in tf.errors:

@@ -6,10 +6,10 @@ import argparse
 import re
 import sys
 
-from kb.article import Article
-from kb.collection import KnowledgeBase
 from kb.commands import add_config_argument, load_settings
-from kb.errors import KBError, UsageError
+from kb.core.article import Article
+from kb.core.collection import KnowledgeBase
+from kb.core.errors import KBError, UsageError
 
 HELP = "Translations: `sync ID` records that a translation matches its source again; `status` lists them."
 HASH_LINE = re.compile(r"^source_hash:[^\n]*?(\r?\n)", re.M)

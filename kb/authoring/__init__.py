@@ -1,0 +1,1 @@
+"""Writing articles: templates, `kb new`, and drafts from tickets and content gaps."""

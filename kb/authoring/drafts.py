@@ -1,0 +1,99 @@
+"""Drafts in the customers' words: a solved ticket, or a content gap, becomes a draft article."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from kb.authoring.templates import body_for
+from kb.core.errors import KBError, UsageError
+from kb.core.text import slugify
+from kb.suggest.tickets import Ticket, find_ticket, guess_lang
+
+if TYPE_CHECKING:
+    from kb.core.collection import KnowledgeBase
+    from kb.core.settings import Settings
+    from kb.stale.gaps import Gap
+
+TITLE_MAX = 90
+
+
+def draft_from_ticket(path: Path, ticket_id: str, settings: Settings) -> dict[str, Any]:
+    """Draft a solution article from one ticket: subject as title, redacted words as the Issue."""
+    ticket = find_ticket(path, ticket_id)
+    lang = ticket_lang(ticket, settings)
+    return {
+        "title": draft_title(ticket),
+        "type": "solution",
+        "lang": lang,
+        "tickets": [ticket.id],
+        "body": body_for("solution", lang, issue=quoted(ticket)),
+        "meta": {"status": "draft"},
+    }
+
+
+def ticket_lang(ticket: Ticket, settings: Settings) -> str:
+    """The ticket's language when the site has it, else a guess from its words."""
+    languages = settings.languages or (settings.default_lang,)
+    if ticket.lang in languages:
+        return ticket.lang
+    return guess_lang(ticket.text, languages, settings.default_lang)
+
+
+def draft_title(ticket: Ticket) -> str:
+    """The ticket's subject, or the start of its text when it has none."""
+    title = " ".join(ticket.subject.split()) or " ".join(ticket.body.split()[:10])
+    if len(title) > TITLE_MAX:
+        title = title[:TITLE_MAX].rsplit(" ", 1)[0] + "…"
+    return title or f"Ticket {ticket.id}"
+
+
+def quoted(ticket: Ticket) -> str:
+    """The customer's own (already cleaned and redacted) words as a Markdown quote."""
+    body = ticket.body or ticket.subject
+    return "\n".join(f"> {line}".rstrip() for line in body.splitlines())
+
+
+# -- drafting from a gap ---------------------------------------------------------------------------
+def draft_from_gap(
+    gap_id: str, tickets_file: str | None, settings: Settings, kb: KnowledgeBase
+) -> dict[str, Any]:
+    """A draft article for gap `gap_id` in the customers' words (title, type, lang, tickets, body, meta)."""
+    from kb.stale.run import analyse
+
+    if not tickets_file:
+        raise UsageError("--from-gap needs --tickets FILE (the ticket history the gap came from)")
+    result = analyse(settings, kb, tickets_file=tickets_file, rules=False)
+    gap = next((g for g in result.gaps if g.id == gap_id), None)
+    if gap is None:
+        known = ", ".join(g.id for g in result.gaps) or "none"
+        raise KBError(f"no content gap {gap_id!r} in {tickets_file} (gaps: {known})")
+    return gap_draft(gap)
+
+
+def gap_draft(gap: Gap) -> dict[str, Any]:
+    """Turn a gap into the draft `kb new` writes: the customers' questions become the issue."""
+    subjects = Counter(r["subject"] for r in gap.representatives if r["subject"])
+    title = subjects.most_common(1)[0][0] if subjects else " ".join(gap.terms[:3]).capitalize()
+    quotes = "\n".join(
+        f"> {r['text'] or r['subject']}  \n> — ticket {r['id']}\n" for r in gap.representatives
+    )
+    issue = {
+        "en": "Customers ask, in their words:",
+        "nl": "Klanten vragen, in hun woorden:",
+        "sv": "Kunder frågar, med egna ord:",
+    }.get(gap.lang, "Customers ask, in their words:")
+    body = body_for("solution", gap.lang, f"{issue}\n\n{quotes}")
+    note = (
+        f"<!-- drafted from content gap {gap.id}: {gap.size} tickets, "
+        f"{gap.first_seen} to {gap.last_seen}; terms: {', '.join(gap.terms)} -->\n\n"
+    )
+    return {
+        "title": title,
+        "type": "solution",
+        "lang": gap.lang,
+        "tickets": gap.tickets[:20],
+        "body": note + body,
+        "meta": {"tags": [slugify(t) for t in gap.terms[:4] if slugify(t)]},
+    }

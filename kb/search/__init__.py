@@ -1,0 +1,1 @@
+"""Search: text analysis, synonyms, the Whoosh index per language, queries, the searcher, snippets."""

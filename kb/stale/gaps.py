@@ -1,0 +1,264 @@
+"""The ticket history seen from the KB: content gaps (clusters of unanswered tickets), KCS figures.
+
+Clustering uses scikit-learn (imported inside the functions): TF-IDF over stemmed words, per
+language, then average-linkage clustering on cosine distance with a distance threshold, so the
+number of gaps is not fixed in advance.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import re
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from kb.core.text import slugify
+from kb.suggest.tickets import STOPWORDS
+
+if TYPE_CHECKING:
+    from kb.core.collection import KnowledgeBase
+    from kb.stale.matching import Match
+
+log = logging.getLogger(__name__)
+DISTANCE = 0.8  # cosine distance under which tickets join a cluster (average linkage)
+MIN_SIZE = 3  # smallest cluster reported as a gap
+MAX_PER_LANG = 4000  # most recent unanswered tickets clustered per language (memory is n²)
+TICKET_WORDS = {  # greetings and filler that say nothing about the topic
+    "en": {
+        "hi",
+        "hello",
+        "hey",
+        "dear",
+        "thanks",
+        "thank",
+        "regards",
+        "brightcart",
+        "ordered",
+        "bought",
+        "good",
+        "morning",
+        "afternoon",
+        "evening",
+        "question",
+        "quick",
+        "please",
+        "wondering",
+        "lovely",
+        "happy",
+        "urgent",
+        "asap",
+        "anyone",
+        "someone",
+        "know",
+        "tell",
+    },
+    "nl": {
+        "hoi",
+        "hallo",
+        "beste",
+        "bedankt",
+        "dank",
+        "groet",
+        "brightcart",
+        "besteld",
+        "gekocht",
+        "goedemiddag",
+        "goedemorgen",
+        "goedenavond",
+        "vraag",
+        "jullie",
+        "alstublieft",
+        "snel",
+        "graag",
+        "even",
+    },
+    "sv": {
+        "hej",
+        "hejsan",
+        "tack",
+        "hälsningar",
+        "brightcart",
+        "beställde",
+        "köpte",
+        "fråga",
+        "snabbt",
+        "svar",
+        "tacksam",
+        "kundtjänst",
+        "gärna",
+    },
+}
+WORD = re.compile(r"[^\W\d_]{3,}")
+
+
+@dataclass
+class Gap:
+    """A cluster of tickets the suggester had no good article for."""
+
+    id: str
+    lang: str
+    size: int
+    terms: list[str]
+    tickets: list[str]
+    representatives: list[dict[str, str]] = field(default_factory=list)
+    first_seen: str = ""
+    last_seen: str = ""
+    monthly: dict[str, int] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON shape (see docs/stale.md)."""
+        return asdict(self)
+
+
+def _tokens(text: str, lang: str, surface: dict[str, Counter[str]]) -> list[str]:
+    from kb.search.analysis import Analyzer
+
+    an = _ANALYZERS.get(lang) or _ANALYZERS.setdefault(lang, Analyzer(lang))
+    skip = STOPWORDS.get(lang, frozenset()) | TICKET_WORDS.get(lang, set())
+    out = []
+    for w in WORD.findall(text.lower()):
+        if w in skip or an.is_stopword(w):
+            continue
+        stem = an.norm(w)
+        surface[stem][w] += 1
+        out.append(stem)
+    return out
+
+
+_ANALYZERS: dict[str, Any] = {}
+
+
+def find_gaps(
+    matches: Sequence[Match], *, distance: float = DISTANCE, min_size: int = MIN_SIZE
+) -> list[Gap]:
+    """Cluster the tickets the suggester abstained on, per language; biggest gaps first."""
+    by_lang: dict[str, list[Match]] = defaultdict(list)
+    for m in matches:
+        if m.abstained:
+            by_lang[m.lang].append(m)
+    gaps: list[Gap] = []
+    for lang in sorted(by_lang):
+        ms = sorted(by_lang[lang], key=lambda m: (m.day or dt.date.min, m.ticket.id))
+        gaps += _cluster(ms[-MAX_PER_LANG:], lang, distance, min_size)
+    gaps.sort(key=lambda g: (-g.size, g.lang, g.terms))
+    used: set[str] = set()
+    for g in gaps:
+        base = "gap-" + (
+            slugify("-".join(g.terms[:2])) or hashlib.sha1(g.id.encode()).hexdigest()[:6]
+        )
+        gid, n = base, 2
+        while gid in used:
+            gid, n = f"{base}-{n}", n + 1
+        used.add(gid)
+        g.id = gid
+    return gaps
+
+
+def _cluster(ms: list[Match], lang: str, distance: float, min_size: int) -> list[Gap]:
+    if len(ms) < min_size:
+        return []
+    import numpy as np
+    from sklearn.cluster import AgglomerativeClustering
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    surface: dict[str, Counter[str]] = defaultdict(Counter)
+    docs = [_tokens(m.ticket.text, lang, surface) for m in ms]
+    if sum(1 for d in docs if d) < min_size:
+        return []
+    vec = TfidfVectorizer(analyzer=lambda d: d, sublinear_tf=True, min_df=2)
+    try:
+        x = vec.fit_transform(docs)
+    except ValueError:  # no term in two tickets: nothing clusters
+        return []
+    sims = (x @ x.T).toarray()
+    dist = np.clip(1.0 - sims, 0.0, 2.0)
+    np.fill_diagonal(dist, 0.0)
+    empty = np.asarray(x.sum(axis=1)).ravel() == 0
+    dist[empty, :] = 2.0
+    dist[:, empty] = 2.0
+    np.fill_diagonal(dist, 0.0)
+    labels = AgglomerativeClustering(
+        n_clusters=None, metric="precomputed", linkage="average", distance_threshold=distance
+    ).fit_predict(dist)
+    vocab = vec.get_feature_names_out()
+    out = []
+    for label in sorted(set(labels.tolist())):
+        idx = [i for i, lab in enumerate(labels.tolist()) if lab == label and not empty[i]]
+        if len(idx) < min_size:
+            continue
+        centroid = np.asarray(x[idx].mean(axis=0)).ravel()
+        order = np.argsort(-centroid, kind="stable")[:8]
+        terms = [surface[vocab[k]].most_common(1)[0][0] for k in order if centroid[k] > 0]
+        closeness = np.asarray(x[idx] @ centroid).ravel()
+        reps = [ms[idx[k]] for k in np.argsort(-closeness, kind="stable")[:3]]
+        days = sorted(str(ms[i].day) for i in idx if ms[i].day)
+        monthly = Counter(str(ms[i].day)[:7] for i in idx if ms[i].day)
+        out.append(
+            Gap(
+                id=f"{lang}:{' '.join(terms)}",
+                lang=lang,
+                size=len(idx),
+                terms=terms,
+                tickets=[ms[i].ticket.id for i in idx],
+                representatives=[
+                    {
+                        "id": m.ticket.id,
+                        "subject": m.ticket.subject,
+                        "text": _excerpt(m.ticket.body),
+                    }
+                    for m in reps
+                ],
+                first_seen=days[0] if days else "",
+                last_seen=days[-1] if days else "",
+                monthly=dict(sorted(monthly.items())),
+            )
+        )
+    return out
+
+
+def _excerpt(text: str, size: int = 240) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= size else flat[: size - 1].rsplit(" ", 1)[0] + "…"
+
+
+# -- KCS figures -----------------------------------------------------------------------------------
+def kcs_figures(matches: Sequence[Match], kb: KnowledgeBase, gaps: Sequence[Gap]) -> dict[str, Any]:
+    """Link rate, reuse per article and new versus known, overall and per month."""
+    total = len(matches)
+    linked = [m for m in matches if m.linked]
+    reuse: Counter[str] = Counter()
+    for m in linked:
+        a = kb.get(m.linked or "")
+        reuse[a.source_id if a else (m.linked or "")] += 1
+    in_gaps = {t for g in gaps for t in g.tickets}
+    months: dict[str, dict[str, int]] = defaultdict(lambda: {"tickets": 0, "linked": 0})
+    per_article_month: dict[str, Counter[str]] = defaultdict(Counter)
+    for m in matches:
+        month = str(m.day)[:7] if m.day else "unknown"
+        months[month]["tickets"] += 1
+        if m.linked:
+            months[month]["linked"] += 1
+            a = kb.get(m.linked)
+            per_article_month[a.source_id if a else m.linked][month] += 1
+    by_lang: dict[str, dict[str, int]] = defaultdict(lambda: {"tickets": 0, "linked": 0})
+    for m in matches:
+        by_lang[m.lang]["tickets"] += 1
+        by_lang[m.lang]["linked"] += int(bool(m.linked))
+    return {
+        "tickets": total,
+        "linked": len(linked),
+        "link_rate": round(len(linked) / total, 4) if total else None,
+        "known": len(linked),
+        "new": total - len(linked),
+        "new_in_gaps": sum(1 for m in matches if not m.linked and m.ticket.id in in_gaps),
+        "reuse": [{"article": aid, "tickets": n} for aid, n in reuse.most_common()],
+        "by_month": [{"month": k, **v} for k, v in sorted(months.items())],
+        "by_lang": [{"lang": k, **v} for k, v in sorted(by_lang.items())],
+        "article_months": {
+            aid: dict(sorted(c.items())) for aid, c in sorted(per_article_month.items())
+        },
+    }

@@ -1,0 +1,105 @@
+"""Render a `kb stale` result as a text table, stable JSON (docs/stale.md) or one HTML page."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from typing import TYPE_CHECKING, Any
+
+from kb.stale.report_html import render_html
+
+if TYPE_CHECKING:
+    from kb.stale.run import Result
+
+SCHEMA = "kb-stale/1"
+__all__ = ["SCHEMA", "render", "render_html", "render_json", "render_text", "to_data"]
+
+
+def to_data(res: Result, articles: int) -> dict[str, Any]:
+    """The report as plain data: the documented JSON schema."""
+    by_rule = Counter(f.rule for f in res.findings)
+    return {
+        "schema": SCHEMA,
+        "today": res.today.isoformat(),
+        "since": res.since.isoformat() if res.since else None,
+        "tickets_file": res.tickets_file,
+        "summary": {
+            "articles": articles,
+            "findings": len(res.findings),
+            **res.counts(),
+            "by_rule": dict(sorted(by_rule.items())),
+            "tickets": len(res.matches) if res.tickets_file else None,
+            "ticket_errors": len(res.ticket_errors),
+        },
+        "findings": [f.to_dict() for f in res.findings],
+        "gaps": [g.to_dict() for g in res.gaps],
+        "kcs": res.kcs,
+        "freshness": res.freshness,
+    }
+
+
+def render_json(res: Result, articles: int) -> str:
+    """The JSON report (stable key order, UTF-8)."""
+    return json.dumps(to_data(res, articles), indent=2, ensure_ascii=False) + "\n"
+
+
+def _table(rows: list[list[str]], headers: list[str]) -> list[str]:
+    widths = [max(len(str(c)) for c in col) for col in zip(headers, *rows, strict=False)]
+    widths[-1] = 0  # the last column is not padded
+    fmt = lambda cells: "  ".join(  # noqa: E731
+        str(c).ljust(w) for c, w in zip(cells, widths, strict=True)
+    ).rstrip()
+    return [
+        fmt(headers),
+        fmt(["-" * max(w, len(h)) for w, h in zip(widths, headers, strict=True)]),
+    ] + [fmt(r) for r in rows]
+
+
+def render_text(res: Result, articles: int) -> str:
+    """A terminal report: findings table, gaps, KCS figures and a summary line."""
+    out: list[str] = []
+    if res.findings:
+        rows = [[f.severity, f.rule, f.article or "-", f.message] for f in res.findings]
+        out += _table(rows, ["SEVERITY", "RULE", "ARTICLE", "MESSAGE"])
+    else:
+        out.append("No findings.")
+    if res.gaps:
+        out += ["", "Content gaps (tickets with no good article):"]
+        rows = [
+            [
+                g.id,
+                g.lang,
+                str(g.size),
+                ", ".join(g.terms[:5]),
+                g.representatives[0]["subject"] if g.representatives else "",
+            ]
+            for g in res.gaps
+        ]
+        out += _table(rows, ["GAP", "LANG", "TICKETS", "TOP TERMS", "EXAMPLE"])
+    if res.kcs:
+        k = res.kcs
+        rate = f"{k['link_rate']:.0%}" if k["link_rate"] is not None else "-"
+        out += [
+            "",
+            f"KCS: {k['tickets']} tickets, link rate {rate} ({k['linked']} linked to an article), "
+            f"known {k['known']} / new {k['new']} ({k['new_in_gaps']} of them in gaps)",
+        ]
+        top = ", ".join(f"{r['article']} {r['tickets']}" for r in k["reuse"][:8])
+        if top:
+            out.append(f"Reuse (tickets per article): {top}")
+    c = res.counts()
+    out += [
+        "",
+        f"kb stale: {articles} articles, {len(res.findings)} findings "
+        f"({c['error']} errors, {c['warning']} warnings, {c['info']} info) as of {res.today}",
+    ]
+    return "\n".join(out) + "\n"
+
+
+def render(res: Result, articles: int, fmt: str, title: str = "Help centre") -> str:
+    """Render in one of text, json, html."""
+    if fmt == "json":
+        return render_json(res, articles)
+    if fmt == "html":
+        return render_html(to_data(res, articles), title)
+    return render_text(res, articles)

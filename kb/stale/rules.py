@@ -1,0 +1,379 @@
+"""Staleness rules: small named functions, each `(ctx) -> list[Finding]`, with `today` in the context.
+
+Signals, not just dates: review dates and git history, translations behind their source, tickets
+that drift away from an article or mention newer product versions, unused and near-duplicate
+articles, content gaps and reader feedback.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from kb.core.article import Article
+from kb.core.frontmatter import parse
+from kb.core.schema import Duration
+from kb.core.text import sections
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from kb.core.collection import KnowledgeBase
+    from kb.stale.gaps import Gap
+    from kb.stale.history import GitHistory
+    from kb.stale.matching import Match
+
+SEVERITIES = ("error", "warning", "info")
+DEFAULT_INTERVAL = Duration(1, "y")
+
+
+@dataclass
+class Finding:
+    """One problem: which article, which rule, how bad, what to do, and the evidence."""
+
+    rule: str
+    severity: str
+    message: str
+    article: str | None = None
+    path: str | None = None
+    lang: str | None = None
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON shape (see docs/stale.md)."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Thresholds of the rules (docs/stale.md explains each)."""
+
+    drift_recent_days: int = 90
+    drift_min_tickets: int = 3
+    drift_drop: float = 0.1
+    version_min_tickets: int = 2
+    unused_min_tickets: int = 30
+    duplicate_cosine: float = 0.92
+    feedback_min_votes: int = 5
+    feedback_not_helpful: float = 0.5
+    batch_min: int = 5
+
+
+@dataclass
+class Context:
+    """Everything the rules read; `today` makes every run deterministic."""
+
+    kb: KnowledgeBase
+    today: dt.date
+    since: dt.date | None = None
+    matches: list[Match] | None = None
+    vectors: dict[str, np.ndarray] | None = None  # article id -> unit vector
+    history: GitHistory | None = None
+    feedback: dict[str, dict[str, Any]] | None = None  # id -> {"helpful", "not_helpful", "reasons"}
+    gaps: list[Gap] | None = None
+    limits: Limits = field(default_factory=Limits)
+
+    def finding(
+        self, a: Article, rule: str, severity: str, message: str, **evidence: Any
+    ) -> Finding:
+        """A finding about article `a`."""
+        return Finding(rule, severity, message, a.id, self.kb.display(a), a.lang, evidence)
+
+    @property
+    def default_interval(self) -> Duration:
+        """The site's default review interval (kb.defaults.review_every, else one year)."""
+        value = self.kb.settings.defaults.get("review_every")
+        return value if isinstance(value, Duration) else DEFAULT_INTERVAL
+
+
+Rule = Callable[[Context], list[Finding]]
+
+
+# -- 1. review dates -------------------------------------------------------------------------------
+def review_overdue(ctx: Context) -> list[Finding]:
+    """Reviews past due, articles without an owner, and undated articles unchanged for too long."""
+    out = []
+    for a in ctx.kb.articles:
+        if not a.is_live:
+            continue
+        interval = a.review_every or ctx.default_interval
+        if a.reviewed is not None:
+            due = interval.after(a.reviewed)
+            if due < ctx.today:
+                days = (ctx.today - due).days
+                out.append(
+                    ctx.finding(
+                        a,
+                        "review-overdue",
+                        "error",
+                        f"review overdue since {due} ({days} days; reviewed {a.reviewed}, "
+                        f"every {interval})",
+                        reviewed=a.reviewed.isoformat(),
+                        review_every=str(interval),
+                        due=due.isoformat(),
+                        days_overdue=days,
+                        owner=a.owner,
+                    )
+                )
+        elif ctx.history is not None:
+            changed, source = ctx.history.last_changed(a.rel_path)
+            if changed is not None and interval.after(changed) < ctx.today:
+                out.append(
+                    ctx.finding(
+                        a,
+                        "review-overdue",
+                        "warning",
+                        f"no review date and unchanged since {changed} (per {source}), longer "
+                        f"than the review interval of {interval}",
+                        last_changed=changed.isoformat(),
+                        last_changed_from=source,
+                        review_every=str(interval),
+                    )
+                )
+        if not a.owner:
+            out.append(
+                ctx.finding(a, "no-owner", "warning", "no owner: nobody is asked to review it")
+            )
+    return out
+
+
+def review_batches(ctx: Context) -> list[Finding]:
+    """Many reviews falling due on one day: a sign of dates bumped in bulk without reading."""
+    due: dict[dt.date, list[str]] = defaultdict(list)
+    for a in ctx.kb.articles:
+        if a.is_live and a.reviewed is not None:
+            due[(a.review_every or ctx.default_interval).after(a.reviewed)].append(a.id)
+    out = []
+    for day, ids in sorted(due.items()):
+        if len(ids) >= ctx.limits.batch_min:
+            out.append(
+                Finding(
+                    "review-batch",
+                    "info",
+                    f"{len(ids)} reviews fall due on {day}: spread them out so each gets read",
+                    evidence={"due": day.isoformat(), "articles": sorted(ids)},
+                )
+            )
+    return out
+
+
+# -- 2. translations -------------------------------------------------------------------------------
+def text_hash_of(text: str) -> str | None:
+    """Article.text_hash of a file's text (None when it has no usable front matter)."""
+    fm = parse(text)
+    if not isinstance(fm.meta, dict) or "title" not in fm.meta:
+        return None
+    meta = {k: (v.strip() if isinstance(v, str) else v) for k, v in fm.meta.items()}
+    return Article("x.md", meta, fm.body).text_hash
+
+
+def section_changes(old_body: str, new_body: str) -> list[dict[str, str]]:
+    """Sections added, removed or changed between two bodies, in the new order."""
+    old = {s.heading: s.text for s in sections(old_body)}
+    new = sections(new_body)
+    out = []
+    for s in new:
+        name = s.heading or "(introduction)"
+        if s.heading not in old:
+            out.append({"section": name, "change": "added", "anchor": s.anchor})
+        elif " ".join(old[s.heading].split()) != " ".join(s.text.split()):
+            out.append({"section": name, "change": "changed", "anchor": s.anchor})
+    kept = {s.heading for s in new}
+    for heading in old:
+        if heading not in kept:
+            out.append({"section": heading or "(introduction)", "change": "removed", "anchor": ""})
+    return out
+
+
+def _has_hash(wanted: str) -> Callable[[str], bool]:
+    return lambda text: text_hash_of(text) == wanted
+
+
+def outdated_translation(ctx: Context) -> list[Finding]:
+    """Translations whose source changed after the recorded `source_hash`, with what changed."""
+    out = []
+    for a in ctx.kb.articles:
+        src = ctx.kb.get(a.translation_of) if a.translation_of else None
+        if src is None or src is a:
+            continue
+        if not a.source_hash:
+            out.append(
+                ctx.finding(
+                    a,
+                    "translation-unverified",
+                    "info",
+                    f"no source_hash: cannot tell whether it matches '{src.id}'; once it does, "
+                    f"run: kb translation sync {a.id}",
+                    source=src.id,
+                )
+            )
+            continue
+        if a.source_hash == src.text_hash:
+            continue
+        evidence: dict[str, Any] = {
+            "source": src.id,
+            "source_hash": a.source_hash,
+            "current_hash": src.text_hash,
+        }
+        old = None
+        if ctx.history is not None:
+            old = ctx.history.find_version(ctx.kb.path_of(src), _has_hash(a.source_hash))
+        if old is None:
+            evidence["changed_sections"] = None
+            detail = "changed (old text unknown)"
+        else:
+            fm = parse(old.text)
+            changes = section_changes(fm.body, src.body)
+            if str(fm.meta.get("title", "")).strip() != src.title:
+                changes.insert(0, {"section": "(title)", "change": "changed", "anchor": ""})
+            if str(fm.meta.get("summary", "")).strip() != src.summary:
+                changes.insert(0, {"section": "(summary)", "change": "changed", "anchor": ""})
+            evidence.update(
+                changed_sections=changes,
+                translated_from=old.commit[:12],
+                translated_date=str(old.date),
+            )
+            detail = ", ".join(f"{c['change']}: {c['section']}" for c in changes) or "whitespace"
+        out.append(
+            ctx.finding(
+                a,
+                "outdated-translation",
+                "error",
+                f"source '{src.id}' ({src.lang}) changed since this translation: {detail}",
+                **evidence,
+            )
+        )
+    return out
+
+
+# -- 4. unused -------------------------------------------------------------------------------------
+def unused(ctx: Context) -> list[Finding]:
+    """Published articles (any language version) that no ticket in the window was linked to."""
+    if ctx.matches is None or len(ctx.matches) < ctx.limits.unused_min_tickets:
+        return []
+    used: Counter[str] = Counter()
+    for m in ctx.matches:
+        linked = ctx.kb.get(m.linked) if m.linked else None
+        if linked is not None:
+            used[linked.source_id] += 1
+    out = []
+    for a in ctx.kb.articles:
+        if not a.is_live or a.translation_of or a.type == "sop" or used[a.source_id]:
+            continue
+        out.append(
+            ctx.finding(
+                a,
+                "unused",
+                "info",
+                f"no ticket of {len(ctx.matches)} in the window was linked to it (or a "
+                "translation): archive it or merge it into another",
+                tickets_in_window=len(ctx.matches),
+            )
+        )
+    return out
+
+
+# -- 5. near-duplicates ----------------------------------------------------------------------------
+def near_duplicates(ctx: Context) -> list[Finding]:
+    """Pairs of live articles in one language so alike that one should go."""
+    if not ctx.vectors:
+        return []
+    import numpy as np
+
+    out = []
+    by_lang: dict[str, list[Article]] = defaultdict(list)
+    for a in ctx.kb.articles:
+        if a.is_live and a.id in ctx.vectors:
+            by_lang[a.lang].append(a)
+    for arts in by_lang.values():
+        if len(arts) < 2:
+            continue
+        mat = np.stack([ctx.vectors[a.id] for a in arts])
+        sims = mat @ mat.T
+        rows, cols = np.nonzero(np.triu(sims, 1) >= ctx.limits.duplicate_cosine)
+        for i, j in zip(rows.tolist(), cols.tolist(), strict=True):
+            first, second = sorted((arts[i], arts[j]), key=lambda a: a.id)
+            out.append(
+                ctx.finding(
+                    second,
+                    "near-duplicate",
+                    "warning",
+                    f"almost the same as '{first.id}' (cosine {sims[i, j]:.2f}): merge them",
+                    other=first.id,
+                    other_path=ctx.kb.display(first),
+                    cosine=round(float(sims[i, j]), 3),
+                )
+            )
+    return out
+
+
+# -- 6. content gaps -------------------------------------------------------------------------------
+def content_gaps(ctx: Context) -> list[Finding]:
+    """Clusters of tickets with no good article."""
+    out = []
+    for g in ctx.gaps or []:
+        out.append(
+            Finding(
+                "content-gap",
+                "info",
+                f"{g.size} {g.lang} tickets with no good article about: {', '.join(g.terms[:5])} "
+                f"(draft one: kb new --from-gap {g.id} --tickets FILE)",
+                lang=g.lang,
+                evidence={"gap": g.id, "size": g.size, "tickets": g.tickets[:10]},
+            )
+        )
+    return out
+
+
+# -- 8. feedback -----------------------------------------------------------------------------------
+def feedback(ctx: Context) -> list[Finding]:
+    """Articles readers vote "not helpful" often."""
+    out = []
+    lim = ctx.limits
+    for aid, votes in sorted((ctx.feedback or {}).items()):
+        a = ctx.kb.get(aid)
+        no, yes = int(votes.get("not_helpful", 0)), int(votes.get("helpful", 0))
+        total = no + yes
+        if a is None or total < lim.feedback_min_votes or no / total < lim.feedback_not_helpful:
+            continue
+        out.append(
+            ctx.finding(
+                a,
+                "not-helpful",
+                "warning",
+                f"{no} of {total} readers found it not helpful",
+                helpful=yes,
+                not_helpful=no,
+                reasons=dict(votes.get("reasons", {})),
+            )
+        )
+    return out
+
+
+def _ticket_drift(ctx: Context) -> list[Finding]:
+    from kb.stale.drift import ticket_drift
+
+    return ticket_drift(ctx)
+
+
+RULES: dict[str, Rule] = {
+    "review-overdue": review_overdue,
+    "review-batch": review_batches,
+    "outdated-translation": outdated_translation,
+    "ticket-drift": _ticket_drift,
+    "unused": unused,
+    "near-duplicate": near_duplicates,
+    "content-gap": content_gaps,
+    "not-helpful": feedback,
+}
+ORDER = {s: i for i, s in enumerate(SEVERITIES)}
+
+
+def run_rules(ctx: Context, rules: dict[str, Rule] | None = None) -> list[Finding]:
+    """Run the rules and return every finding, most severe first, then by article."""
+    found = [f for rule in (rules or RULES).values() for f in rule(ctx)]
+    found.sort(key=lambda f: (ORDER.get(f.severity, 9), f.rule, f.article or "", f.message))
+    return found

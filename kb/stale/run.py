@@ -1,0 +1,207 @@
+"""One `kb stale` run: gather the signals (git, tickets, embeddings, feedback), run the rules."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from kb.stale.gaps import Gap, find_gaps, kcs_figures
+from kb.stale.history import GitHistory
+from kb.stale.matching import MatchCache, in_window, kb_key, match_tickets, with_threshold
+from kb.stale.rules import Context, Finding, Limits, run_rules
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from kb.core.collection import KnowledgeBase
+    from kb.core.settings import Settings
+    from kb.stale.matching import Match
+    from kb.suggest.embedders import Embedder
+
+log = logging.getLogger(__name__)
+SOON_DAYS = 30  # "due soon" in the freshness chart
+
+
+@dataclass
+class Result:
+    """Everything a report shows."""
+
+    today: dt.date
+    since: dt.date | None
+    tickets_file: str | None
+    findings: list[Finding] = field(default_factory=list)
+    gaps: list[Gap] = field(default_factory=list)
+    kcs: dict[str, Any] | None = None
+    freshness: list[dict[str, Any]] = field(default_factory=list)
+    matches: list[Match] = field(default_factory=list)
+    ticket_errors: list[str] = field(default_factory=list)
+    stats: dict[str, Any] = field(default_factory=dict)
+
+    def counts(self) -> dict[str, int]:
+        """Findings per severity."""
+        out = {"error": 0, "warning": 0, "info": 0}
+        for f in self.findings:
+            out[f.severity] = out.get(f.severity, 0) + 1
+        return out
+
+
+def freshness(
+    kb: KnowledgeBase, today: dt.date, history: GitHistory | None
+) -> list[dict[str, Any]]:
+    """Per live article: review due date and a state (fresh, due-soon, overdue, undated)."""
+    from kb.stale.rules import DEFAULT_INTERVAL
+
+    default = kb.settings.defaults.get("review_every") or DEFAULT_INTERVAL
+    out = []
+    for a in kb.articles:
+        if not a.is_live:
+            continue
+        interval = a.review_every or default
+        if a.reviewed is not None:
+            due = interval.after(a.reviewed)
+            state = (
+                "overdue"
+                if due < today
+                else "due-soon"
+                if (due - today).days <= SOON_DAYS
+                else "fresh"
+            )
+        else:
+            due, state = None, "undated"
+        changed = history.last_changed(a.rel_path)[0] if history else None
+        out.append(
+            {
+                "article": a.id,
+                "lang": a.lang,
+                "owner": a.owner,
+                "reviewed": a.reviewed.isoformat() if a.reviewed else None,
+                "due": due.isoformat() if due else None,
+                "last_changed": changed.isoformat() if changed else None,
+                "state": state,
+            }
+        )
+    return out
+
+
+def article_vectors(
+    kb: KnowledgeBase, embedder: Embedder, cache_dir: Path
+) -> dict[str, np.ndarray]:
+    """One unit vector per live article: the normalised mean of its section vectors (cached)."""
+    import numpy as np
+
+    from kb.suggest.embedders import embed_articles
+
+    index = embed_articles(kb.visible(internal=True), embedder, cache_dir)
+    out = {}
+    for i, aid in enumerate(index.article_ids):
+        rows = index.vectors[index.owner == i]
+        if len(rows) == 0:
+            continue
+        v = rows.mean(axis=0)
+        norm = float(np.linalg.norm(v))
+        out[aid] = v / norm if norm else v
+    return out
+
+
+def load_feedback(settings: Settings, since: dt.date | None) -> dict[str, dict[str, Any]] | None:
+    """Votes per article from the feedback store, or None when there is no store."""
+    try:
+        from kb.server.feedback import votes
+    except ImportError:
+        return None
+    try:
+        return votes(settings, since=since)
+    except Exception as exc:  # a broken store must not stop the report; say so and go on
+        log.warning("feedback store unreadable, skipped: %s", exc)
+        return None
+
+
+def analyse(
+    settings: Settings,
+    kb: KnowledgeBase,
+    *,
+    tickets_file: str | Path | None = None,
+    since: dt.date | None = None,
+    today: dt.date | None = None,
+    embedder: Embedder | None = None,
+    limits: Limits | None = None,
+    min_confidence: float | None = None,
+    rules: bool = True,
+    duplicates: bool = True,
+) -> Result:
+    """Gather every signal and run the rules (rules=False: only tickets, gaps and KCS figures)."""
+    from kb.suggest.embedders import settings_embedder
+
+    today = today or settings.today or dt.date.today()
+    started = time.perf_counter()
+    res = Result(today, since, str(tickets_file) if tickets_file else None)
+    history = GitHistory(settings.docs_dir)
+    embedder = embedder or settings_embedder(settings)
+    if tickets_file is not None:
+        res.matches = _matches(settings, kb, tickets_file, since, today, embedder, res)
+        res.matches = with_threshold(res.matches, min_confidence)
+        res.gaps = find_gaps(res.matches)
+        res.kcs = kcs_figures(res.matches, kb, res.gaps)
+    res.stats["tickets_seconds"] = round(time.perf_counter() - started, 2)
+    if not rules:
+        return res
+    vectors = article_vectors(kb, embedder, settings.cache_dir) if duplicates else None
+    ctx = Context(
+        kb=kb,
+        today=today,
+        since=since,
+        matches=res.matches if tickets_file is not None else None,
+        vectors=vectors,
+        history=history,
+        feedback=load_feedback(settings, since),
+        gaps=res.gaps,
+        limits=limits or Limits(),
+    )
+    res.findings = run_rules(ctx)
+    res.freshness = freshness(kb, today, history)
+    res.stats["seconds"] = round(time.perf_counter() - started, 2)
+    return res
+
+
+def _matches(
+    settings: Settings,
+    kb: KnowledgeBase,
+    tickets_file: str | Path,
+    since: dt.date | None,
+    today: dt.date,
+    embedder: Embedder,
+    res: Result,
+) -> list[Match]:
+    from kb.suggest.suggester import Fusion, Suggester
+    from kb.suggest.tickets import read_tickets
+
+    tf = read_tickets(tickets_file)
+    res.ticket_errors = [str(e) for e in tf.errors]
+    for e in tf.errors[:20]:
+        log.warning("%s", e)
+    tickets = in_window(tf.tickets, since, today)
+    cache = MatchCache(
+        settings.cache_dir / "stale-matches.json",
+        kb_key(kb, getattr(embedder, "query_id", embedder.model_id), Fusion()),
+    )
+
+    def engine() -> Suggester:
+        return Suggester.open(settings, kb=kb, embedder=embedder)
+
+    def progress(done: int, total: int) -> None:
+        log.info("matched %d of %d new tickets", done, total)
+
+    matches = match_tickets(
+        tickets,
+        engine,
+        languages=settings.languages,
+        default_lang=settings.default_lang,
+        cache=cache,
+        progress=progress,
+    )
+    res.stats.update(tickets_read=len(tf.tickets), tickets=len(tickets), cached=cache.hits)
+    return matches

@@ -1,0 +1,1 @@
+"""A ticket becomes suggestions: the suggester, embedders, chunks, ticket reading and evaluation."""

