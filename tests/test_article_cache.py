@@ -1,4 +1,4 @@
-"""Loading a KB reuses what reading each unchanged file gave before (kb.article_cache)."""
+"""Loading a KB reuses what reading each unchanged file gave before (kb.core.reading)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from conftest import article
 
-import kb.core.collection
+import kb.core.reading
 from kb.core.collection import KnowledgeBase
 from kb.core.settings import Settings
 
@@ -16,13 +16,13 @@ from kb.core.settings import Settings
 def reads(monkeypatch):
     """The files read_article parsed, in order."""
     seen: list[str] = []
-    real = kb.core.collection.read_article
+    real = kb.core.reading.read_article
 
     def spy(path, settings, ctx=None):
         seen.append(path.name)
         return real(path, settings, ctx)
 
-    monkeypatch.setattr(kb.core.collection, "read_article", spy)
+    monkeypatch.setattr(kb.core.reading, "read_article", spy)
     return seen
 
 
@@ -90,7 +90,7 @@ def test_a_damaged_cache_is_ignored_and_replaced(make_kb, reads):
 
 
 def test_the_code_fingerprint_covers_modules_in_subpackages(tmp_path):
-    from kb.core.article_cache import code_fingerprint
+    from kb.core.cache import code_fingerprint
 
     package = tmp_path / "kb"
     (package / "core").mkdir(parents=True)

@@ -9,9 +9,9 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kb.core.collection import read_article
 from kb.core.errors import ArticleError
 from kb.core.frontmatter import parse
+from kb.core.reading import read_article
 from kb.core.schema import FIELDS
 from kb.core.settings import Settings
 

@@ -9,11 +9,12 @@ import pytest
 
 from kb.authoring.drafts import gap_draft
 from kb.cli import main
-from kb.commands.translation import set_source_hash
 from kb.core.collection import KnowledgeBase
 from kb.core.settings import Settings
+from kb.core.translations import set_source_hash, text_hash_of
+from kb.stale.findings import Context
 from kb.stale.gaps import Gap
-from kb.stale.rules import Context, review_batches, run_rules, text_hash_of
+from kb.stale.rules import review_batches, run_rules
 from tests.conftest import MakeKB, article
 
 TODAY = dt.date(2026, 11, 20)

@@ -8,15 +8,9 @@ from pathlib import Path
 import pytest
 
 from kb.core.errors import KBError
-from kb.suggest.tickets import (
-    clean_text,
-    find_ticket,
-    guess_lang,
-    read_tickets,
-    redact,
-    strip_quotes,
-    strip_signature,
-)
+from kb.core.lang import guess_lang
+from kb.suggest.cleaning import clean_text, redact, strip_quotes, strip_signature
+from kb.suggest.tickets import find_ticket, read_tickets
 
 REPO = Path(__file__).resolve().parent.parent
 

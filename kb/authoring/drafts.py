@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING, Any
 
 from kb.authoring.templates import body_for
 from kb.core.errors import KBError, UsageError
+from kb.core.lang import guess_lang
 from kb.core.text import slugify
-from kb.suggest.tickets import Ticket, find_ticket, guess_lang
+from kb.suggest.tickets import Ticket, find_ticket
 
 if TYPE_CHECKING:
     from kb.core.collection import KnowledgeBase

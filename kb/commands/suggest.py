@@ -72,7 +72,7 @@ def _stdin() -> str:
 
 
 def _single(suggester: Suggester, text: str, args: argparse.Namespace, out: IO[str]) -> int:
-    from kb.suggest.tickets import clean_text
+    from kb.suggest.cleaning import clean_text
 
     result = suggester.suggest(clean_text(text), lang=args.lang, k=args.limit)
     if args.json:

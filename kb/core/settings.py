@@ -10,6 +10,7 @@ from typing import Any
 
 import yaml
 
+from kb.core.cache import Layout
 from kb.core.errors import ArticleError, SettingsError, UsageError, display_path
 from kb.core.schema import FIELD_BY_NAME, Context, Invalid, check_value, did_you_mean
 
@@ -76,18 +77,25 @@ class Settings:
     )
     model_languages: tuple[str, ...] = ("en",)
     max_article_kb: int = 1024
+    parallel: bool = True  # false: one process, none of kb's speed machinery
+    cache: bool = True  # false: no caches kept in .kb/cache between runs
     today: dt.date | None = None
     warnings: list[ArticleError] = field(default_factory=list)
 
     @property
+    def layout(self) -> Layout:
+        """Every path kb keeps below kb_dir (.kb/)."""
+        return Layout(self.kb_dir)
+
+    @property
     def index_dir(self) -> Path:
         """Where the Whoosh indexes live."""
-        return self.kb_dir / "index"
+        return self.layout.index
 
     @property
     def cache_dir(self) -> Path:
         """Where embedding vectors and other caches live."""
-        return self.kb_dir / "cache"
+        return self.layout.cache
 
     def context(self) -> Context:
         """Return what front-matter validation needs from the settings."""
@@ -177,6 +185,35 @@ def _plugin_entry(config: dict[str, Any]) -> dict[str, Any]:
     return {}
 
 
+@dataclass(frozen=True)
+class Option:
+    """One setting of the `kb` entry in mkdocs.yml: its name and what it does."""
+
+    name: str
+    help: str
+
+
+# every kb setting, declared once: validated below, declared to MkDocs by kb.site.config
+OPTIONS: tuple[Option, ...] = (
+    Option("languages", "language codes of the KB; the first is the default unless default_lang"),
+    Option("default_lang", "the language of the site root and of articles without lang"),
+    Option("categories", "slug: {title, description, icon}; titles may differ per language"),
+    Option("defaults", "default front-matter values, such as review_every: 1y"),
+    Option("featured", "ids of the articles on each home page"),
+    Option("popular", "ids of the popular articles (default: those linked to most tickets)"),
+    Option("support", "contact block on each page: email, url, phone, hours"),
+    Option("feedback_url", 'where "Was this helpful?" posts its votes, e.g. /api/feedback'),
+    Option("synonyms", "the search synonyms file (default search/synonyms.yml)"),
+    Option("queries", "the golden search queries file (default search/queries.yml)"),
+    Option("model", "the embedding model of the suggester"),
+    Option("model_backend", "auto, torch, onnx or onnx-int8: what runs the model"),
+    Option("model_languages", "languages the model understands; elsewhere keywords decide"),
+    Option("max_article_kb", "the largest article file accepted, in KB (default 1024)"),
+    Option("kb_dir", "where kb keeps its index and caches (default .kb)"),
+    Option("internal_site_dir", "where kb build --internal writes (default site-internal)"),
+    Option("parallel", "false: read, index and build in one process, none of kb's speed-ups"),
+    Option("cache", "false: keep no caches in .kb/cache between runs"),
+)
 PATH_OPTIONS = {
     "internal_site_dir": "internal_site_dir",
     "kb_dir": "kb_dir",
@@ -184,20 +221,10 @@ PATH_OPTIONS = {
     "queries": "queries_file",
 }
 SIMPLE_OPTIONS = ("default_lang", "feedback_url", "model", "model_backend")
+SWITCHES = ("parallel", "cache")
 MODEL_BACKENDS = ("auto", "torch", "onnx", "onnx-int8")
-KNOWN_OPTIONS = (
-    *PATH_OPTIONS,
-    *SIMPLE_OPTIONS,
-    "languages",
-    "defaults",
-    "categories",
-    "featured",
-    "popular",
-    "support",
-    "model_languages",
-    "max_article_kb",
-    "enabled",
-)
+# `enabled` is MkDocs' own switch for any plugin: accepted, never kb's to read
+KNOWN_OPTIONS = (*(o.name for o in OPTIONS), "enabled")
 
 
 def _apply_options(s: Settings, options: dict[str, Any], where: str) -> None:
@@ -220,6 +247,11 @@ def _apply_options(s: Settings, options: dict[str, Any], where: str) -> None:
     for key in SIMPLE_OPTIONS:
         if key in options:
             setattr(s, key, str(options[key]))
+    for key in SWITCHES:
+        if key in options:
+            if not isinstance(options[key], bool):
+                raise SettingsError(f"{where}: kb.{key}: must be true or false")
+            setattr(s, key, options[key])
     if s.model_backend not in MODEL_BACKENDS:
         raise SettingsError(
             f"{where}: kb.model_backend: {s.model_backend!r} is not one of "

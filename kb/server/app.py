@@ -46,8 +46,8 @@ from kb.server.openapi import spec
 from kb.server.ratelimit import Rate, RateLimiter, SharedBuckets
 from kb.server.snapshot import Loader, Snapshot, SnapshotHolder, Watcher, search_key
 from kb.server.webhooks import ticket_from_webhook
+from kb.suggest.cleaning import clean_text
 from kb.suggest.suggester import Suggestions
-from kb.suggest.tickets import clean_text
 
 if TYPE_CHECKING:
     from kb.core.settings import Settings

@@ -132,7 +132,7 @@ class FeedbackStore:
         when = when or _utc_now()
         hashed = self.client_hash(client, when.date()) if client else None
         if comment:
-            from kb.suggest.tickets import redact
+            from kb.suggest.cleaning import redact
 
             comment = redact(comment.strip())[:COMMENT_MAX] or None
         with self._lock:

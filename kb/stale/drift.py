@@ -9,7 +9,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from kb.stale.rules import Context, Finding
+from kb.stale.findings import Context, Finding
 
 if TYPE_CHECKING:
     from kb.core.article import Article

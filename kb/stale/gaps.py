@@ -16,8 +16,8 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from kb.core.lang import STOPWORDS
 from kb.core.text import slugify
-from kb.suggest.tickets import STOPWORDS
 
 if TYPE_CHECKING:
     from kb.core.collection import KnowledgeBase

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from kb.suggest.tickets import Ticket, guess_lang
+from kb.core.lang import guess_lang
+from kb.suggest.tickets import Ticket
 
 if TYPE_CHECKING:
     from kb.core.collection import KnowledgeBase

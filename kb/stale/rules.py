@@ -9,87 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter, defaultdict
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from kb.core.article import Article
-from kb.core.frontmatter import parse
-from kb.core.schema import Duration
-from kb.core.text import sections
-
-if TYPE_CHECKING:
-    import numpy as np
-
-    from kb.core.collection import KnowledgeBase
-    from kb.stale.gaps import Gap
-    from kb.stale.history import GitHistory
-    from kb.stale.matching import Match
-
-SEVERITIES = ("error", "warning", "info")
-DEFAULT_INTERVAL = Duration(1, "y")
-
-
-@dataclass
-class Finding:
-    """One problem: which article, which rule, how bad, what to do, and the evidence."""
-
-    rule: str
-    severity: str
-    message: str
-    article: str | None = None
-    path: str | None = None
-    lang: str | None = None
-    evidence: dict[str, Any] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON shape (see docs/stale.md)."""
-        return asdict(self)
-
-
-@dataclass(frozen=True)
-class Limits:
-    """Thresholds of the rules (docs/stale.md explains each)."""
-
-    drift_recent_days: int = 90
-    drift_min_tickets: int = 3
-    drift_drop: float = 0.1
-    version_min_tickets: int = 2
-    unused_min_tickets: int = 30
-    duplicate_cosine: float = 0.92
-    feedback_min_votes: int = 5
-    feedback_not_helpful: float = 0.5
-    batch_min: int = 5
-
-
-@dataclass
-class Context:
-    """Everything the rules read; `today` makes every run deterministic."""
-
-    kb: KnowledgeBase
-    today: dt.date
-    since: dt.date | None = None
-    matches: list[Match] | None = None
-    vectors: dict[str, np.ndarray] | None = None  # article id -> unit vector
-    history: GitHistory | None = None
-    feedback: dict[str, dict[str, Any]] | None = None  # id -> {"helpful", "not_helpful", "reasons"}
-    gaps: list[Gap] | None = None
-    limits: Limits = field(default_factory=Limits)
-
-    def finding(
-        self, a: Article, rule: str, severity: str, message: str, **evidence: Any
-    ) -> Finding:
-        """A finding about article `a`."""
-        return Finding(rule, severity, message, a.id, self.kb.display(a), a.lang, evidence)
-
-    @property
-    def default_interval(self) -> Duration:
-        """The site's default review interval (kb.defaults.review_every, else one year)."""
-        value = self.kb.settings.defaults.get("review_every")
-        return value if isinstance(value, Duration) else DEFAULT_INTERVAL
-
-
-Rule = Callable[[Context], list[Finding]]
+from kb.core.translations import changes_since, has_text_hash
+from kb.stale.drift import ticket_drift
+from kb.stale.findings import SEVERITIES, Context, Finding, Rule
 
 
 # -- 1. review dates -------------------------------------------------------------------------------
@@ -161,37 +86,6 @@ def review_batches(ctx: Context) -> list[Finding]:
 
 
 # -- 2. translations -------------------------------------------------------------------------------
-def text_hash_of(text: str) -> str | None:
-    """Article.text_hash of a file's text (None when it has no usable front matter)."""
-    fm = parse(text)
-    if not isinstance(fm.meta, dict) or "title" not in fm.meta:
-        return None
-    meta = {k: (v.strip() if isinstance(v, str) else v) for k, v in fm.meta.items()}
-    return Article("x.md", meta, fm.body).text_hash
-
-
-def section_changes(old_body: str, new_body: str) -> list[dict[str, str]]:
-    """Sections added, removed or changed between two bodies, in the new order."""
-    old = {s.heading: s.text for s in sections(old_body)}
-    new = sections(new_body)
-    out = []
-    for s in new:
-        name = s.heading or "(introduction)"
-        if s.heading not in old:
-            out.append({"section": name, "change": "added", "anchor": s.anchor})
-        elif " ".join(old[s.heading].split()) != " ".join(s.text.split()):
-            out.append({"section": name, "change": "changed", "anchor": s.anchor})
-    kept = {s.heading for s in new}
-    for heading in old:
-        if heading not in kept:
-            out.append({"section": heading or "(introduction)", "change": "removed", "anchor": ""})
-    return out
-
-
-def _has_hash(wanted: str) -> Callable[[str], bool]:
-    return lambda text: text_hash_of(text) == wanted
-
-
 def outdated_translation(ctx: Context) -> list[Finding]:
     """Translations whose source changed after the recorded `source_hash`, with what changed."""
     out = []
@@ -220,17 +114,12 @@ def outdated_translation(ctx: Context) -> list[Finding]:
         }
         old = None
         if ctx.history is not None:
-            old = ctx.history.find_version(ctx.kb.path_of(src), _has_hash(a.source_hash))
+            old = ctx.history.find_version(ctx.kb.path_of(src), has_text_hash(a.source_hash))
         if old is None:
             evidence["changed_sections"] = None
             detail = "changed (old text unknown)"
         else:
-            fm = parse(old.text)
-            changes = section_changes(fm.body, src.body)
-            if str(fm.meta.get("title", "")).strip() != src.title:
-                changes.insert(0, {"section": "(title)", "change": "changed", "anchor": ""})
-            if str(fm.meta.get("summary", "")).strip() != src.summary:
-                changes.insert(0, {"section": "(summary)", "change": "changed", "anchor": ""})
+            changes = changes_since(old.text, src)
             evidence.update(
                 changed_sections=changes,
                 translated_from=old.commit[:12],
@@ -353,17 +242,11 @@ def feedback(ctx: Context) -> list[Finding]:
     return out
 
 
-def _ticket_drift(ctx: Context) -> list[Finding]:
-    from kb.stale.drift import ticket_drift
-
-    return ticket_drift(ctx)
-
-
 RULES: dict[str, Rule] = {
     "review-overdue": review_overdue,
     "review-batch": review_batches,
     "outdated-translation": outdated_translation,
-    "ticket-drift": _ticket_drift,
+    "ticket-drift": ticket_drift,
     "unused": unused,
     "near-duplicate": near_duplicates,
     "content-gap": content_gaps,

@@ -9,10 +9,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from kb.stale.findings import Context, Finding, Limits
 from kb.stale.gaps import Gap, find_gaps, kcs_figures
 from kb.stale.history import GitHistory
 from kb.stale.matching import MatchCache, in_window, kb_key, match_tickets, with_threshold
-from kb.stale.rules import Context, Finding, Limits, run_rules
+from kb.stale.rules import run_rules
 
 if TYPE_CHECKING:
     import numpy as np
@@ -53,7 +54,7 @@ def freshness(
     kb: KnowledgeBase, today: dt.date, history: GitHistory | None
 ) -> list[dict[str, Any]]:
     """Per live article: review due date and a state (fresh, due-soon, overdue, undated)."""
-    from kb.stale.rules import DEFAULT_INTERVAL
+    from kb.stale.findings import DEFAULT_INTERVAL
 
     default = kb.settings.defaults.get("review_every") or DEFAULT_INTERVAL
     out = []

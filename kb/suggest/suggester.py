@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from kb.suggest.tickets import guess_lang
+from kb.core.lang import guess_lang
 
 if TYPE_CHECKING:
     import numpy as np

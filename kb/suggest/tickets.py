@@ -1,9 +1,8 @@
-"""Read support tickets (CSV, JSON, JSONL; Zendesk, Freshdesk and plain shapes) and clean their text."""
+"""Reading support tickets: CSV, JSON and JSONL exports in Zendesk, Freshdesk and plain shapes."""
 
 from __future__ import annotations
 
 import csv
-import html
 import io
 import json
 import logging
@@ -14,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from kb.core.errors import KBError, display_path
+from kb.suggest.cleaning import clean_text, redact, strip_html
 
 log = logging.getLogger(__name__)
 
@@ -63,96 +63,6 @@ class TicketFile:
     path: Path
     tickets: list[Ticket] = field(default_factory=list)
     errors: list[TicketError] = field(default_factory=list)
-
-
-# -- cleaning --------------------------------------------------------------------------------------
-EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-PHONE = re.compile(
-    r"(?<![\w+])(?:\+|00|0|\()[\d()\s./-]{6,20}\d(?!\w)"  # +46 70 123 45 67, 06-12345678, (555) 123-4567
-    r"|(?<![\w+-])\d{3}[-.\s]\d{3}[-.\s]\d{4}(?![\w-])"  # 555-123-4567
-)
-QUOTE_HEADERS = (
-    re.compile(r"^\s*On .{4,200}\bwrote:\s*$", re.I),
-    re.compile(r"^\s*Op .{4,200}\bschreef .{0,100}:\s*$", re.I),
-    re.compile(r"^\s*(?:Den|På) .{4,200}\bskrev .{0,100}:\s*$", re.I),
-    re.compile(
-        r"^\s*-{2,}\s*(?:Original Message|Oorspronkelijk bericht|Ursprungligt meddelande)\s*-{2,}\s*$",
-        re.I,
-    ),
-    re.compile(r"^\s*_{5,}\s*$"),
-    re.compile(r"^\s*(?:From|Van|Från):\s.+$", re.I),
-)
-SIGNATURE_DELIMITER = re.compile(r"^-- ?$")
-SIGN_OFFS = re.compile(
-    r"^\s*(?:(?:(?:kind|best|warm|many)\s+)?(?:regards|thanks)|best|cheers|thanks(?: again| in advance)?"
-    r"|thank you|sincerely|(?:met )?vriendelijke groet(?:en)?|groet(?:en|jes)?|mvg|bedankt"
-    r"|alvast bedankt|med vänlig(?:a)? hälsning(?:ar)?|vänliga hälsningar|hälsningar|mvh|tack"
-    r"|tack på förhand|sent from my \w+|verzonden vanaf mijn \w+|skickat från min \w+)"
-    r"[\s,.!]*(?-i:[A-ZÅÄÖ][\w'-]+(?:\s[A-ZÅÄÖ][\w'-]+)?[.!]?)?\s*$"
-    r"|^\s*/\s?(?-i:[A-ZÅÄÖ])[\w'-]+\s*$",
-    re.I,
-)
-LONE_NAME = re.compile(r"^\s*[A-ZÅÄÖ][a-zåäöéë'-]+(?: [A-ZÅÄÖ][a-zåäöéë'-]+)?\s*$")
-SIGNATURE_TAIL = 6  # a sign-off only starts a signature within the last lines of a message
-TAG_RE = re.compile(r"<[^>]{1,400}>")
-BLOCK_TAGS = re.compile(r"<\s*(?:br|/p|/div|/li|/tr|/h\d)\s*/?>", re.I)
-
-
-def strip_html(text: str) -> str:
-    """Turn an HTML ticket description into plain text with line breaks kept."""
-    if "<" not in text:
-        return text
-    text = BLOCK_TAGS.sub("\n", text)
-    text = re.sub(r"<\s*blockquote[^>]*>.*?<\s*/\s*blockquote\s*>", "\n", text, flags=re.I | re.S)
-    return html.unescape(TAG_RE.sub("", text))
-
-
-def strip_quotes(text: str) -> str:
-    """Cut quoted reply history: `>` lines and everything from an "On ... wrote:" header on."""
-    kept: list[str] = []
-    for line in text.splitlines():
-        if any(p.match(line) for p in QUOTE_HEADERS):
-            break
-        if line.lstrip().startswith(">"):
-            continue
-        kept.append(line)
-    return "\n".join(kept).strip()
-
-
-def strip_signature(text: str) -> str:
-    """Cut a signature: from a `-- ` line, or from a sign-off near the end of the message."""
-    lines = text.splitlines()
-    for i, line in enumerate(lines):
-        if SIGNATURE_DELIMITER.match(line.rstrip()):
-            lines = lines[:i]
-            break
-    start = max(0, len(lines) - SIGNATURE_TAIL)
-    for i in range(start, len(lines)):
-        if i > 0 and SIGN_OFFS.match(lines[i]):
-            lines = lines[:i]
-            break
-    while lines and not lines[-1].strip():
-        lines.pop()
-    if len(lines) > 2 and not lines[-2].strip() and LONE_NAME.match(lines[-1]):
-        lines = lines[:-1]  # a bare name under the message
-    return "\n".join(lines).strip()
-
-
-def redact(text: str) -> str:
-    """Replace e-mail addresses and phone numbers with [email] and [phone]."""
-    text = EMAIL.sub("[email]", text)
-    return PHONE.sub(lambda m: "[phone]" if _digits(m.group()) >= 8 else m.group(), text)
-
-
-def _digits(s: str) -> int:
-    return sum(c.isdigit() for c in s)
-
-
-def clean_text(text: str) -> str:
-    """HTML to text, quoted history and signature cut, personal data redacted, blank runs folded."""
-    text = strip_signature(strip_quotes(strip_html(text.replace("\r\n", "\n"))))
-    text = redact(text)
-    return re.sub(r"\n{3,}", "\n\n", text).strip()
 
 
 # -- reading ---------------------------------------------------------------------------------------
@@ -335,134 +245,3 @@ def find_ticket(path: Path | str, ticket_id: str) -> Ticket:
     if bad:
         raise KBError(str(bad[0]))
     raise KBError(f"{shown}: no ticket with id {ticket_id!r} ({len(tf.tickets)} tickets read)")
-
-
-# -- language --------------------------------------------------------------------------------------
-STOPWORDS: dict[str, frozenset[str]] = {
-    "en": frozenset(
-        [
-            "the",
-            "and",
-            "is",
-            "are",
-            "was",
-            "you",
-            "your",
-            "my",
-            "i",
-            "it",
-            "to",
-            "of",
-            "in",
-            "on",
-            "for",
-            "with",
-            "not",
-            "have",
-            "has",
-            "can",
-            "do",
-            "does",
-            "this",
-            "that",
-            "what",
-            "how",
-            "why",
-            "when",
-            "where",
-            "please",
-            "help",
-            "order",
-            "account",
-        ]
-    ),
-    "nl": frozenset(
-        [
-            "de",
-            "het",
-            "een",
-            "en",
-            "is",
-            "zijn",
-            "was",
-            "je",
-            "jij",
-            "uw",
-            "mijn",
-            "ik",
-            "niet",
-            "van",
-            "in",
-            "op",
-            "voor",
-            "met",
-            "heb",
-            "heeft",
-            "kan",
-            "kun",
-            "wat",
-            "hoe",
-            "waarom",
-            "wanneer",
-            "waar",
-            "graag",
-            "bestelling",
-            "dat",
-            "dit",
-        ]
-    ),
-    "sv": frozenset(
-        [
-            "och",
-            "att",
-            "det",
-            "som",
-            "en",
-            "ett",
-            "är",
-            "var",
-            "du",
-            "din",
-            "mitt",
-            "min",
-            "jag",
-            "inte",
-            "av",
-            "i",
-            "på",
-            "för",
-            "med",
-            "har",
-            "kan",
-            "vad",
-            "hur",
-            "varför",
-            "när",
-            "var",
-            "hjälp",
-            "beställning",
-            "den",
-            "detta",
-        ]
-    ),
-}
-LANG_CHARS = {"sv": "åäö", "nl": "ĳ"}
-
-
-def guess_lang(text: str, candidates: tuple[str, ...] | list[str], default: str) -> str:
-    """Guess the language of a ticket among `candidates` from stop words; `default` when unsure."""
-    words = re.findall(r"[^\W\d_]+", text.lower())
-    if not words:
-        return default
-    scores: dict[str, float] = {}
-    for lang in candidates:
-        stop = STOPWORDS.get(lang)
-        if stop is None:
-            continue
-        scores[lang] = sum(w in stop for w in words) + 2 * sum(
-            text.lower().count(c) for c in LANG_CHARS.get(lang, "")
-        )
-    if not scores:
-        return default
-    best = max(scores, key=lambda k: (scores[k], k == default))
-    return best if scores[best] > 0 else default

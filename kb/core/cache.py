@@ -1,0 +1,175 @@
+"""The `.kb/` folder: one declared layout, and one way to key and store what a cache keeps.
+
+A cache entry is valid for what it was made from, never for a time: the bytes or identity of
+its input files, plus a fingerprint of the settings and of kb's own code. Each cache file
+carries its format version and that key; `load` gives it back only when both match.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import pickle
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from kb.core import fs
+
+log = logging.getLogger(__name__)
+PACKAGE = Path(__file__).resolve().parents[1]  # the kb package
+SITE_STAMP = ".kb-build"  # written last into a built site: its structure hash and page hashes
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Every path kb keeps below its folder (`kb_dir`, `.kb/` by default), and what owns it.
+
+    ========================================  ==================================================
+    ``index/``                                search indexes: CURRENT and generations (search)
+    ``cache/articles.pickle``                 articles as read, by file bytes (core.reading)
+    ``cache/embeddings-MODEL-SET.npz``        section vectors, by embedded text (suggest.chunks)
+    ``cache/onnx/``                           the model exported to ONNX, by its files (suggest)
+    ``cache/stale-matches.json``              answers per ticket, by KB state (stale.matching)
+    ``cache/pagefind/AUDIENCE/``              pages cut for Pagefind, by page identity (site)
+    ``cache/templates/``                      compiled Jinja templates (Jinja's own checks)
+    ``serve/PID/``                            the builds a running server serves (server)
+    ``serve/ratelimit-PID.bin``               rate limits shared by server workers (server)
+    ``feedback.db``                           readers' votes (server.feedback)
+    ========================================  ==================================================
+    """
+
+    root: Path
+
+    @property
+    def index(self) -> Path:
+        """The Whoosh indexes, one generation folder per build."""
+        return self.root / "index"
+
+    @property
+    def cache(self) -> Path:
+        """Everything that can be deleted at any time, costing only time."""
+        return self.root / "cache"
+
+    @property
+    def articles(self) -> Path:
+        """Articles as read and validated, per file."""
+        return self.cache / "articles.pickle"
+
+    def embeddings(self, model_id: str, namespace: str = "kb") -> Path:
+        """Section vectors of one model for one set of articles (the KB, or an evaluation set)."""
+        return self.cache / f"embeddings-{slug(model_id)}-{namespace}.npz"
+
+    @property
+    def onnx(self) -> Path:
+        """ONNX exports of the embedding model."""
+        return self.cache / "onnx"
+
+    @property
+    def matches(self) -> Path:
+        """The suggester's answers for a ticket history (`kb stale`)."""
+        return self.cache / "stale-matches.json"
+
+    def pagefind(self, internal: bool) -> Path:
+        """The pages of one audience's site, cut to what Pagefind indexes."""
+        return self.cache / "pagefind" / ("internal" if internal else "public")
+
+    @property
+    def templates(self) -> Path:
+        """Jinja's bytecode cache of the theme."""
+        return self.cache / "templates"
+
+    @property
+    def serve(self) -> Path:
+        """What running servers keep: their copies of the build and shared rate limits."""
+        return self.root / "serve"
+
+    def server_copies(self, pid: int) -> Path:
+        """The site copies of the server process `pid`."""
+        return self.serve / str(pid)
+
+    def rate_file(self, pid: int) -> Path:
+        """The rate-limit table of the server (supervisor) `pid` and its workers."""
+        return self.serve / f"ratelimit-{pid}.bin"
+
+    @property
+    def feedback(self) -> Path:
+        """The feedback database."""
+        return self.root / "feedback.db"
+
+
+def slug(name: str) -> str:
+    """A name safe in a file name: runs of other characters become "_"."""
+    return re.sub(r"[^\w.-]+", "_", name).strip("_")
+
+
+# -- keys ----------------------------------------------------------------------------------------
+def digest(*parts: str | bytes, size: int = 24) -> str:
+    """The key of what a cache entry was made from: sha256 of the parts, NUL between them."""
+    h = hashlib.sha256()
+    for i, part in enumerate(parts):
+        if i:
+            h.update(b"\x00")
+        h.update(part.encode("utf-8") if isinstance(part, str) else part)
+    return h.hexdigest()[:size]
+
+
+def tree_identity(root: Path) -> str:
+    """A digest of the name, size and mtime of every file below `root` (code, model files)."""
+    rows = []
+    for path in sorted(root.rglob("*")):
+        if path.is_file():
+            st = path.stat()
+            rows.append(f"{path.relative_to(root).as_posix()}:{st.st_size}:{st.st_mtime_ns}")
+    return digest(*rows, size=64)
+
+
+def code_fingerprint(package: Path = PACKAGE) -> str:
+    """A digest of every module of the package at `package`, subpackages included."""
+    parts = []
+    for module in sorted(package.rglob("*.py")):
+        st = module.stat()
+        parts.append(f"{module.relative_to(package).as_posix()}:{st.st_mtime_ns}:{st.st_size}")
+    return digest(*parts, size=64)
+
+
+# -- stored caches -------------------------------------------------------------------------------
+def load(path: Path, version: int, key: str) -> Any:
+    """What `save` stored at `path` under this format version and key; None when there is none.
+
+    A missing, damaged or foreign file is only a cache: it is read as empty.
+    """
+    try:
+        if path.suffix == ".json":
+            data = json.loads(path.read_text(encoding="utf-8"))
+        else:
+            with path.open("rb") as handle:
+                data = pickle.load(handle)
+    except FileNotFoundError:
+        return None
+    except Exception as exc:  # unreadable: start afresh
+        log.debug("cache %s ignored: %s", path, exc)
+        return None
+    if not isinstance(data, dict) or data.get("version") != version or data.get("key") != key:
+        return None
+    return data.get("data")
+
+
+def save(path: Path, version: int, key: str, data: Any) -> bool:
+    """Store `data` at `path` atomically (JSON for a .json file, else pickle); False if not written.
+
+    A folder that cannot be written (a read-only checkout) only means no cache.
+    """
+    record = {"version": version, "key": key, "data": data}
+    if path.suffix == ".json":
+        raw: bytes = json.dumps(record, separators=(",", ":")).encode("utf-8")
+    else:
+        raw = pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL)
+    try:
+        fs.write_atomic(path, raw)
+    except OSError as exc:
+        log.debug("cache %s not written: %s", path, exc)
+        return False
+    return True
