@@ -21,7 +21,8 @@ from pathlib import Path
 from kb.core.article import Article
 from kb.core.collection import KnowledgeBase
 from kb.core.settings import Settings
-from kb.search.searcher import build_index, open_searcher
+from kb.search.index import build_index
+from kb.search.searcher import open_searcher
 
 LANGS = ("en", "en", "nl", "sv")
 SYLLABLES = [

@@ -83,7 +83,7 @@ def main() -> int:
 
     from kb.core.collection import KnowledgeBase
     from kb.core.settings import Settings
-    from kb.search.searcher import build_index
+    from kb.search.index import build_index
     from kb.suggest.embedders import embed_articles, settings_embedder
 
     with tempfile.TemporaryDirectory(prefix="kb-bench-suggest-") as tmp:

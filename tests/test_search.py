@@ -11,9 +11,11 @@ import yaml
 from kb.core.collection import KnowledgeBase
 from kb.core.errors import KBError, UsageError, ValidationFailed
 from kb.core.settings import Settings
-from kb.search.analysis import Analyzer, load_synonyms
-from kb.search.searcher import Searcher, build_index, index_in_memory, open_searcher
-from tests.conftest import MINIMAL_CONFIG, REPO, article
+from kb.search.analysis import Analyzer
+from kb.search.index import build_index
+from kb.search.searcher import Searcher, index_in_memory, open_searcher
+from kb.search.synonyms import load_synonyms
+from tests.conftest import MINIMAL_CONFIG, article
 
 ARTICLES: dict[str, tuple[dict[str, Any], str]] = {
     "en/account/reset-password.md": (
@@ -353,89 +355,3 @@ def test_a_very_long_text_keeps_its_rarest_words(searcher: Searcher) -> None:
     filler = " ".join(f"word{n}x" for n in range(300))  # unknown words: no typo lookups for all
     results = searcher.search(f"{filler} refund return {filler}", lang="en", limit=50)
     assert results.ids()[0] == "refund-timeline"
-
-
-# -- the array OR (speed only: the same hits and scores as Whoosh's own) ------------------------
-@pytest.mark.parametrize(
-    "words",
-    [
-        ["password", "reset", "login", "link"],
-        ["invoice", "download", "factuur", "nothing-matches"],
-        ["password"],
-    ],
-)
-def test_array_or_scores_like_whoosh(searcher: Searcher, words: list[str]) -> None:
-    from whoosh import query as Q
-
-    from kb.search.searcher import array_or
-
-    part = searcher._part("en")
-    assert part is not None
-    terms = [part.analyzer.norm(w) for w in words]
-
-    def run(q: Any) -> list[tuple[int, float]]:
-        return [(h.docnum, round(h.score, 9)) for h in part.searcher.search(q, limit=None)]
-
-    leaves = [Q.Term("content", t) for t in terms]
-    whoosh_array = Q.Or(list(leaves))
-    whoosh_array.matcher_type = Q.Or.ARRAY_MATCHER
-    want = run(whoosh_array)
-    assert want == run(Q.Or(list(leaves)))  # Whoosh's tree of unions agrees with its array
-    assert run(array_or(list(leaves))) == want
-    assert run(array_or(list(leaves), auto=True)) == want
-    nested = array_or([array_or(leaves[:2], auto=True), *leaves[2:]])  # concept groups
-    assert run(nested) == want
-    if len(words) > 1:
-        assert want  # the cases match something
-
-
-# -- the long-query path (speed only: the same hits and scores as Whoosh's search) --------------
-@pytest.mark.skipif(not (REPO / "articles").is_dir(), reason="sample KB not present")
-def test_long_queries_rank_exactly_as_whoosh_does(tmp_path: Path) -> None:
-    """`_long_or` (cached postings) against Whoosh's search with the array OR it replaced.
-
-    The sample KB and its tickets, public and internal, on an index with several segments (an
-    incremental build after an edit), with typo, compound-split and synonym alternatives.
-    """
-    import csv
-    import shutil
-
-    from kb.search.searcher import AUDIENCES, _filters, _leaves, _long_or, array_or, concepts
-
-    shutil.copytree(REPO / "articles", tmp_path / "articles")
-    shutil.copytree(REPO / "search", tmp_path / "search")
-    shutil.copy(REPO / "mkdocs.yml", tmp_path / "mkdocs.yml")
-    settings = Settings.load(tmp_path / "mkdocs.yml")
-    build_index(KnowledgeBase.load(settings))
-    for lang in ("en", "nl", "sv"):  # one edited article per language: a second segment each
-        path = next((tmp_path / "articles" / lang).rglob("*.md"))
-        path.write_text(path.read_text(encoding="utf-8") + "\nEdited.\n", encoding="utf-8")
-    build_index(KnowledgeBase.load(settings))
-    with (REPO / "examples" / "tickets.csv").open(encoding="utf-8", newline="") as fh:
-        texts = [f"{r['subject']}\n{r['body']}" for r in list(csv.DictReader(fh))[:60]]
-    texts.append("pasword resett wachtwoordherstel inloggen leveranstid fakturaadress order")
-    kinds: set[str] = set()
-    with open_searcher(settings) as s:
-        s.search("help")
-        segmented = 0
-        for lang in s.languages():
-            part = s._part(lang)
-            assert part is not None
-            segmented += not part.searcher.is_atomic()
-            for audience in AUDIENCES:
-                allowed = part.allowed(_filters(audience, None, None, None))
-                for text in texts:
-                    cs, _ = concepts(part, text, audience=audience)
-                    if len(cs) < 2:
-                        continue
-                    kinds |= {kind for c in cs for _, _, kind in c.alternatives}
-                    groups = [_leaves(c) for c in cs]
-                    q = array_or([g[0] if len(g) == 1 else array_or(g) for g in groups])
-                    want = [
-                        (h.docnum, h.score)
-                        for h in part.searcher.search(q, limit=20, filter=allowed, optimize=False)
-                    ]
-                    got = [(h.docnum, h.score) for h in _long_or(part, cs, 20, allowed)]
-                    assert got == want, (lang, audience, text)
-        assert segmented  # the edits left parts with more than one segment
-    assert {"word", "typo", "split"} <= kinds

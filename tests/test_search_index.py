@@ -11,7 +11,8 @@ import pytest
 import kb.search.index as search_index
 from kb.core.collection import KnowledgeBase
 from kb.core.settings import Settings
-from kb.search.searcher import build_index, open_searcher
+from kb.search.index import build_index
+from kb.search.searcher import open_searcher
 from tests.conftest import article
 from tests.test_search import ARTICLES, write_kb
 

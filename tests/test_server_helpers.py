@@ -16,7 +16,7 @@ from conftest import MINIMAL_CONFIG, article
 
 from kb.core.collection import KnowledgeBase
 from kb.core.settings import Settings
-from kb.search.searcher import build_index
+from kb.search.index import build_index
 
 REPO = Path(__file__).resolve().parent.parent
 SECRET_WORD = "zebracode"  # only in the internal article: must never leave a public endpoint

@@ -21,7 +21,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Load the KB, update the index and print what changed."""
-    from kb.search.searcher import build_index
+    from kb.search.index import build_index
 
     settings = load_settings(args.config)
     kb = KnowledgeBase.load(settings)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t#]*$")
@@ -110,13 +110,18 @@ def sections(body: str, first_line: int = 1) -> list[Section]:
 
 def plain_text(body: str) -> str:
     """Return the body as plain text, headings included."""
-    parts = []
-    for section in sections(body):
+    return sections_text(sections(body))
+
+
+def sections_text(parts: Iterable[Section]) -> str:
+    """Sections as plain text: each heading on its own line, then its text."""
+    lines = []
+    for section in parts:
         if section.heading:
-            parts.append(section.heading)
+            lines.append(section.heading)
         if section.text:
-            parts.append(section.text)
-    return "\n".join(parts)
+            lines.append(section.text)
+    return "\n".join(lines)
 
 
 def links(body: str, first_line: int = 1) -> list[tuple[int, str]]:

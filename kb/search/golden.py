@@ -105,7 +105,8 @@ def load_golden_queries(path: Path, root: Path | None = None) -> list[GoldenQuer
 
 def check_golden_queries(kb: KnowledgeBase) -> list[ArticleError]:
     """Run every golden query against the KB's (incrementally updated) index; one error per miss."""
-    from kb.search.searcher import build_index, open_searcher
+    from kb.search.index import build_index
+    from kb.search.searcher import open_searcher
 
     settings = kb.settings
     shown = display_path(settings.queries_file, settings.root)

@@ -17,20 +17,18 @@ it, so a reader always sees one complete generation and never a half-written one
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
-import hashlib
 import json
 import logging
 import os
-import shutil
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from kb.core import fs
+from kb.core.cache import digest
 from kb.core.errors import KBError
+from kb.core.text import sections_text
 from kb.search.analysis import Analyzer
 
 if TYPE_CHECKING:
@@ -41,7 +39,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 FORMAT = 4  # bump when the schema or the analysis changes: the next build is then a full one
 AUDIENCES = ("public", "internal")
-PARALLEL_MIN = 1500  # full builds with more articles than this index languages in parallel
+PARALLEL_MIN = 1500  # with `parallel: true`, full builds this large index languages in parallel
 # BM25F: each field's terms count this many times in the one scored field, `content`, so term
 # frequencies are weighted per field before BM25 saturates them (one posting list per word)
 FIELD_WEIGHTS = {"title": 3, "summary": 2, "headings": 2, "tags": 2, "products": 2, "body": 1}
@@ -94,8 +92,7 @@ def schema() -> Any:
 
 def signature(settings: Settings) -> str:
     """Hash of everything that changes how articles are analysed."""
-    data = json.dumps([FORMAT, sorted(settings.languages)])
-    return hashlib.sha256(data.encode()).hexdigest()[:16]
+    return digest(json.dumps([FORMAT, sorted(settings.languages)]), size=16)
 
 
 def article_key(article: Article) -> str:
@@ -103,20 +100,9 @@ def article_key(article: Article) -> str:
     return f"{article.content_hash}:{article.rel_path}:{int(article.is_public)}"
 
 
-def plain_text(article: Article) -> str:
-    """The article's body as plain text, headings on their own lines."""
-    parts = []
-    for s in article.sections:
-        if s.heading:
-            parts.append(s.heading)
-        if s.text:
-            parts.append(s.text)
-    return "\n".join(parts)
-
-
 def document(article: Article, an: Analyzer, settings: Settings) -> dict[str, Any]:
     """Return the Whoosh document of one article."""
-    text = plain_text(article)
+    text = sections_text(article.sections)
     category_title = (
         settings.category_title(article.category, article.lang) if article.category else ""
     )
@@ -158,14 +144,14 @@ def weighted_terms(article: Article, an: Analyzer, category: str, names: list[st
 
 
 # -- generations ---------------------------------------------------------------------------------
+def generations(root: Path) -> fs.Generations:
+    """The index generations below `root` (settings.index_dir)."""
+    return fs.Generations(root, complete="manifest.json", keep=KEEP_GENERATIONS)
+
+
 def current_generation(root: Path) -> Path | None:
     """Return the live generation folder, or None when nothing was indexed yet."""
-    try:
-        name = (root / "CURRENT").read_text(encoding="utf-8").strip()
-    except OSError:
-        return None
-    path = root / name
-    return path if name and (path / "manifest.json").is_file() else None
+    return generations(root).current()
 
 
 def read_manifest(gen: Path) -> dict[str, Any]:
@@ -178,42 +164,9 @@ def read_manifest(gen: Path) -> dict[str, Any]:
         ) from None
 
 
-@contextlib.contextmanager
-def _locked(root: Path) -> Iterator[None]:
-    root.mkdir(parents=True, exist_ok=True)
-    with open(root / ".lock", "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def _next_name(root: Path) -> str:
-    numbers = [int(p.name[1:]) for p in root.glob("g[0-9]*") if p.name[1:].isdigit()]
-    return f"g{max(numbers, default=0) + 1:06d}"
-
-
-def _hardlink_tree(src: Path, dst: Path) -> None:
-    for path in src.rglob("*"):
-        target = dst / path.relative_to(src)
-        if path.is_dir():
-            target.mkdir(parents=True, exist_ok=True)
-        elif "LOCK" not in path.name and path.name != "manifest.json":
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.link(path, target)
-
-
-def _publish(root: Path, gen: Path) -> None:
-    tmp = root / "CURRENT.tmp"
-    with open(tmp, "w", encoding="utf-8") as handle:
-        handle.write(gen.name)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, root / "CURRENT")
-    gens = sorted(p for p in root.glob("g[0-9]*") if p.is_dir() and p != gen)
-    for old in gens[: max(0, len(gens) - (KEEP_GENERATIONS - 1))]:
-        shutil.rmtree(old, ignore_errors=True)
+def _unchanged(path: Path) -> bool:
+    """Files a new generation does not take from the last one: Whoosh's locks and the manifest."""
+    return "LOCK" in path.name or path.name == "manifest.json"
 
 
 # -- building ------------------------------------------------------------------------------------
@@ -232,8 +185,9 @@ def build_index(
     settings = settings or kb.settings
     root = settings.index_dir
     started = time.perf_counter()
-    with _locked(root):
-        gen = current_generation(root)
+    gens = generations(root)
+    with fs.locked(root / ".lock"):
+        gen = gens.current()
         manifest = read_manifest(gen) if gen is not None and not full else None
         if manifest is not None and manifest.get("signature") != signature(settings):
             manifest = None
@@ -245,15 +199,16 @@ def build_index(
             report.generation = gen.name
             report.seconds = time.perf_counter() - started
             return report
-        target = root / _next_name(root)
+        target = gens.new()
         if manifest is not None and gen is not None:
-            _hardlink_tree(gen, target)
+            fs.link_tree(gen, target, skip=_unchanged)
         target.mkdir(parents=True, exist_ok=True)
         jobs = [
             (target, lang, old.get(lang, {}), new.get(lang, {}), settings, manifest is None)
             for lang in sorted(set(old) | set(new))
         ]
-        _run_jobs(jobs, parallel=report.full and len(kb.articles) >= PARALLEL_MIN)
+        parallel = settings.parallel and report.full and len(kb.articles) >= PARALLEL_MIN
+        _run_jobs(jobs, parallel=parallel)
         data = {
             "format": FORMAT,
             "signature": signature(settings),
@@ -261,7 +216,7 @@ def build_index(
             "indexes": keys,
         }
         (target / "manifest.json").write_text(json.dumps(data), encoding="utf-8")
-        _publish(root, target)
+        gens.publish(target)
         report.generation = target.name
         report.seconds = time.perf_counter() - started
         log.info("index %s: %s", target, report)
@@ -356,8 +311,5 @@ def _update_one(
     except BaseException:
         writer.cancel()
         raise
-    vocab_file.parent.mkdir(parents=True, exist_ok=True)
-    tmp = vocab_file.with_suffix(".tmp")
     data = {"stems": sorted(an.vocabulary), "words": {k: sorted(v) for k, v in words.items()}}
-    tmp.write_text(json.dumps(data), encoding="utf-8")
-    os.replace(tmp, vocab_file)
+    fs.write_atomic(vocab_file, json.dumps(data))

@@ -170,7 +170,8 @@ class Suggester:
     ) -> Suggester:
         """Load the KB, refresh its keyword index and cached embeddings, and return a suggester."""
         from kb.core.collection import KnowledgeBase
-        from kb.search.searcher import build_index, open_searcher
+        from kb.search.index import build_index
+        from kb.search.searcher import open_searcher
         from kb.suggest.embedders import embed_articles, settings_embedder
 
         kb = kb or KnowledgeBase.load(settings)
