@@ -84,7 +84,8 @@ def main() -> int:
     from kb.core.collection import KnowledgeBase
     from kb.core.settings import Settings
     from kb.search.index import build_index
-    from kb.suggest.embedders import embed_articles, settings_embedder
+    from kb.suggest.chunks import embed_articles
+    from kb.suggest.embedders import settings_embedder
 
     with tempfile.TemporaryDirectory(prefix="kb-bench-suggest-") as tmp:
         root = Path(tmp)
@@ -117,7 +118,7 @@ def main() -> int:
 
         from kb.suggest.suggester import Suggester
 
-        suggester = Suggester.open(settings, kb=kb, embedder=embedder)
+        suggester = Suggester.from_settings(settings, kb=kb, embedder=embedder)
         texts = tickets(args.tickets)
         for text in texts[:10]:
             suggester.suggest(text)

@@ -9,15 +9,8 @@ import numpy as np
 import pytest
 
 from kb.core.errors import KBError
-from kb.suggest.embedders import (
-    CHUNK_WORDS,
-    HashEmbedder,
-    SentenceTransformerEmbedder,
-    article_chunks,
-    cache_file,
-    embed_articles,
-    model_path,
-)
+from kb.suggest.chunks import CHUNK_WORDS, article_chunks, cache_file, embed_articles
+from kb.suggest.embedders import HashEmbedder, SentenceTransformerEmbedder, model_path
 from tests.conftest import MakeKB, load
 
 

@@ -10,7 +10,8 @@ import pytest
 from kb.core.errors import KBError, SettingsError
 from kb.core.settings import Settings
 from kb.suggest import onnx as onnx_backend
-from kb.suggest.embedders import SentenceTransformerEmbedder, embed_articles, model_path
+from kb.suggest.chunks import embed_articles
+from kb.suggest.embedders import SentenceTransformerEmbedder, model_path
 from tests.conftest import MakeKB, load
 
 TEXTS = [

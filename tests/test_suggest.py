@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from kb.core.article import Article
-from kb.suggest.embedders import ChunkIndex, Embedder, embed_articles
+from kb.suggest.chunks import ChunkIndex, embed_articles
+from kb.suggest.embedders import Embedder
 from kb.suggest.suggester import Fusion, KeywordHit, Suggester
 
 

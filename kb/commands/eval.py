@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
-import hashlib
 import json
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kb.commands import add_config_argument
+from kb.commands import add_config_argument, load_settings
+from kb.commands._output import Progress
 from kb.core.errors import UsageError
-from kb.core.settings import Settings
 
 if TYPE_CHECKING:
     from kb.suggest.suggester import Mode, Suggester
@@ -47,21 +44,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Load the questions and the KB, rank every question in every mode, print the table."""
-    from kb.suggest.evalsets import load_queries
+    from kb.suggest.evalsets import load_queries, open_eval_set
     from kb.suggest.evaluate import evaluate
-    from kb.suggest.suggester import MODES
+    from kb.suggest.suggester import MODES, Suggester
 
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
     bad = [m for m in modes if m not in MODES]
     if bad or not modes:
         raise UsageError(f"--modes: unknown {', '.join(bad) or 'none'} (use {', '.join(MODES)})")
     queries = load_queries(args.queries)
-    suggester = _suggester(args)
-    bar = None
-    if sys.stderr.isatty():
-        from kb.commands.suggest import Progress
-
-        bar = Progress(len(queries))
+    if args.articles:
+        suggester = open_eval_set(args.articles, args.config)
+    else:
+        suggester = Suggester.from_settings(load_settings(args.config), internal=not args.public)
+    bar = Progress(len(queries)) if sys.stderr.isatty() else None
     chosen: list[Mode] = [m for m in MODES if m in modes]
     report = evaluate(suggester, queries, modes=chosen, progress=bar.update if bar else None)
     if bar:
@@ -83,46 +79,3 @@ def run(args: argparse.Namespace) -> int:
 
 def _model(suggester: Suggester) -> str:
     return getattr(suggester.embedder, "model_id", "none")
-
-
-def _settings(config: str, langs: tuple[str, ...]) -> Settings:
-    """Settings for an evaluation set: the project's model settings, the set's languages."""
-    base = Settings.load(config) if Path(config).exists() else Settings()
-    # the set is a KB of its own: the project's model settings apply, its synonyms do not
-    return dataclasses.replace(
-        base,
-        languages=langs,
-        default_lang=langs[0],
-        synonyms_file=base.kb_dir / "no-synonyms.yml",
-        warnings=[],
-    )
-
-
-def _suggester(args: argparse.Namespace) -> Suggester:
-    from kb.suggest.suggester import Suggester
-
-    if not args.articles:
-        from kb.commands import load_settings
-
-        return Suggester.open(load_settings(args.config), internal=not args.public)
-    from kb.search.searcher import index_in_memory
-    from kb.suggest.embedders import embed_articles, settings_embedder
-    from kb.suggest.evalsets import load_jsonl_kb
-    from kb.suggest.suggester import SearcherRanker
-
-    probe = load_jsonl_kb(args.articles)
-    settings = _settings(args.config, probe.settings.languages)
-    kb = load_jsonl_kb(args.articles, settings)
-    embedder = settings_embedder(settings)
-    path = Path(args.articles).resolve()
-    namespace = "eval-" + hashlib.sha256(str(path).encode()).hexdigest()[:10]
-    chunks = embed_articles(kb.articles, embedder, settings.cache_dir, namespace=namespace)
-    return Suggester(
-        kb.articles,
-        keyword=SearcherRanker(index_in_memory(kb.articles, settings), internal=False),
-        embedder=embedder,
-        chunks=chunks,
-        model_languages=settings.model_languages,
-        languages=settings.languages,
-        default_lang=settings.default_lang,
-    )

@@ -8,6 +8,7 @@ import sys
 from typing import IO, TYPE_CHECKING, Any
 
 from kb.commands import add_config_argument, load_settings
+from kb.commands._output import Progress
 from kb.core.errors import UsageError
 
 if TYPE_CHECKING:
@@ -54,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError('give the ticket text: kb suggest "text", on stdin, or --tickets FILE')
     from kb.suggest.suggester import Suggester
 
-    suggester = Suggester.open(settings, internal=not args.public)
+    suggester = Suggester.from_settings(settings, internal=not args.public)
     out: IO[str] = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout  # noqa: SIM115
     try:
         if args.tickets:
@@ -136,23 +137,3 @@ def _why(reasons: dict[str, Any]) -> str:
         parts.append(f"section: {reasons['section']}")
     parts.append(f"meaning {reasons.get('semantic_score', 0):.2f}")
     return "; ".join(parts)
-
-
-class Progress:
-    """A one-line progress bar on stderr (only drawn on a terminal)."""
-
-    def __init__(self, total: int, stream: IO[str] | None = None) -> None:
-        self.total = max(total, 1)
-        self.stream = stream or sys.stderr
-
-    def update(self, done: int) -> None:
-        """Redraw the bar."""
-        width = 30
-        filled = int(width * done / self.total)
-        self.stream.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{self.total} tickets")
-        self.stream.flush()
-
-    def close(self) -> None:
-        """End the bar's line."""
-        self.stream.write("\n")
-        self.stream.flush()

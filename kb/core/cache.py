@@ -24,21 +24,57 @@ SITE_STAMP = ".kb-build"  # written last into a built site: its structure hash a
 
 
 @dataclass(frozen=True)
+class Caches:
+    """`.kb/cache/`: what can be deleted at any time, costing only time; each file and its owner.
+
+    ``articles.pickle`` (core.reading), articles as read, by file bytes;
+    ``embeddings-MODEL-SET.npz`` (suggest.chunks), section vectors, by the text embedded;
+    ``onnx/`` (suggest.onnx), the embedding model exported to ONNX, by the model's files;
+    ``stale-matches.json`` (stale.matching), the suggester's answers per ticket, by KB state;
+    ``pagefind/AUDIENCE/`` (site.fast.cut), pages cut for Pagefind, by each page's identity;
+    ``templates/`` (site), compiled Jinja templates, checked by Jinja itself.
+    """
+
+    root: Path
+
+    @property
+    def articles(self) -> Path:
+        """Articles as read and validated, per file."""
+        return self.root / "articles.pickle"
+
+    def embeddings(self, model_id: str, namespace: str = "kb") -> Path:
+        """Section vectors of one model for one set of articles (the KB, or an evaluation set)."""
+        return self.root / f"embeddings-{slug(model_id)}-{namespace}.npz"
+
+    @property
+    def onnx(self) -> Path:
+        """ONNX exports of the embedding model."""
+        return self.root / "onnx"
+
+    @property
+    def matches(self) -> Path:
+        """The suggester's answers for a ticket history (`kb stale`)."""
+        return self.root / "stale-matches.json"
+
+    def pagefind(self, internal: bool) -> Path:
+        """The pages of one audience's site, cut to what Pagefind indexes."""
+        return self.root / "pagefind" / ("internal" if internal else "public")
+
+    @property
+    def templates(self) -> Path:
+        """Jinja's bytecode cache of the theme."""
+        return self.root / "templates"
+
+
+@dataclass(frozen=True)
 class Layout:
     """Every path kb keeps below its folder (`kb_dir`, `.kb/` by default), and what owns it.
 
-    ========================================  ==================================================
-    ``index/``                                search indexes: CURRENT and generations (search)
-    ``cache/articles.pickle``                 articles as read, by file bytes (core.reading)
-    ``cache/embeddings-MODEL-SET.npz``        section vectors, by embedded text (suggest.chunks)
-    ``cache/onnx/``                           the model exported to ONNX, by its files (suggest)
-    ``cache/stale-matches.json``              answers per ticket, by KB state (stale.matching)
-    ``cache/pagefind/AUDIENCE/``              pages cut for Pagefind, by page identity (site)
-    ``cache/templates/``                      compiled Jinja templates (Jinja's own checks)
-    ``serve/PID/``                            the builds a running server serves (server)
-    ``serve/ratelimit-PID.bin``               rate limits shared by server workers (server)
-    ``feedback.db``                           readers' votes (server.feedback)
-    ========================================  ==================================================
+    ``index/`` (search.index), the search indexes: CURRENT and its generations;
+    ``cache/`` (Caches), what can be deleted at any time;
+    ``serve/PID/`` (server.snapshot), the builds a running server serves;
+    ``serve/ratelimit-PID.bin`` (server.workers), rate limits shared by server workers;
+    ``feedback.db`` (server.feedback), readers' votes.
     """
 
     root: Path
@@ -49,37 +85,9 @@ class Layout:
         return self.root / "index"
 
     @property
-    def cache(self) -> Path:
-        """Everything that can be deleted at any time, costing only time."""
-        return self.root / "cache"
-
-    @property
-    def articles(self) -> Path:
-        """Articles as read and validated, per file."""
-        return self.cache / "articles.pickle"
-
-    def embeddings(self, model_id: str, namespace: str = "kb") -> Path:
-        """Section vectors of one model for one set of articles (the KB, or an evaluation set)."""
-        return self.cache / f"embeddings-{slug(model_id)}-{namespace}.npz"
-
-    @property
-    def onnx(self) -> Path:
-        """ONNX exports of the embedding model."""
-        return self.cache / "onnx"
-
-    @property
-    def matches(self) -> Path:
-        """The suggester's answers for a ticket history (`kb stale`)."""
-        return self.cache / "stale-matches.json"
-
-    def pagefind(self, internal: bool) -> Path:
-        """The pages of one audience's site, cut to what Pagefind indexes."""
-        return self.cache / "pagefind" / ("internal" if internal else "public")
-
-    @property
-    def templates(self) -> Path:
-        """Jinja's bytecode cache of the theme."""
-        return self.cache / "templates"
+    def caches(self) -> Caches:
+        """The cache folder and its files."""
+        return Caches(self.root / "cache")
 
     @property
     def serve(self) -> Path:

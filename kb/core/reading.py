@@ -107,7 +107,7 @@ class ArticleCache:
     @classmethod
     def open(cls, settings: Settings, ctx: Context) -> ArticleCache:
         """The cache of this KB (empty when missing, unreadable or made under other settings)."""
-        path = settings.layout.articles
+        path = settings.caches.articles
         key = _fingerprint(settings, ctx)
         return cls(path, key, cache.load(path, CACHE_VERSION, key) or {})
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 
-from kb.core.cache import Layout
+from kb.core.cache import Caches, Layout
 from kb.core.errors import ArticleError, SettingsError, UsageError, display_path
 from kb.core.schema import FIELD_BY_NAME, Context, Invalid, check_value, did_you_mean
 
@@ -93,9 +93,14 @@ class Settings:
         return self.layout.index
 
     @property
+    def caches(self) -> Caches:
+        """The cache folder (.kb/cache) and its files."""
+        return self.layout.caches
+
+    @property
     def cache_dir(self) -> Path:
         """Where embedding vectors and other caches live."""
-        return self.layout.cache
+        return self.caches.root
 
     def context(self) -> Context:
         """Return what front-matter validation needs from the settings."""

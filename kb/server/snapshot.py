@@ -121,19 +121,6 @@ class BatchingEmbedder:
         self._queue.put(None)
 
 
-class LockedRanker:
-    """A keyword ranker whose calls take the snapshot's searcher lock (Whoosh is not thread-safe)."""
-
-    def __init__(self, inner: Any, lock: threading.Lock) -> None:
-        self.inner = inner
-        self.lock = lock
-
-    def rank(self, text: str, *, limit: int) -> Any:
-        """Rank under the lock."""
-        with self.lock:
-            return self.inner.rank(text, limit=limit)
-
-
 # -- snapshots -------------------------------------------------------------------------------------
 @dataclass
 class Snapshot:
@@ -338,24 +325,23 @@ class Loader:
             snap.searcher = None
 
     def _suggesters(self, snap: Snapshot) -> None:
-        from kb.suggest.embedders import embed_articles
-        from kb.suggest.suggester import SearcherRanker, Suggester
+        from kb.suggest.suggester import Suggester
 
         assert snap.kb is not None and snap.searcher is not None
-        s = self.settings
-        chunks = None
-        if self.embedder is not None and self.with_model:
-            chunks = embed_articles(snap.kb.visible(internal=True), self.embedder, s.cache_dir)
+        chunks = None  # embedded once, for both audiences
         for internal in (False, True):
-            snap.suggesters[internal] = Suggester(
-                snap.kb.visible(internal=internal),
-                keyword=LockedRanker(SearcherRanker(snap.searcher, internal), snap.search_lock),
-                embedder=self.embedder if chunks is not None else None,
+            suggester = Suggester.from_settings(
+                self.settings,
+                kb=snap.kb,
+                internal=internal,
+                searcher=snap.searcher,
+                lock=snap.search_lock,
+                embedder=self.embedder,
+                with_model=self.embedder is not None and self.with_model,
                 chunks=chunks,
-                model_languages=s.model_languages,
-                languages=s.languages,
-                default_lang=s.default_lang,
             )
+            chunks = suggester.chunks
+            snap.suggesters[internal] = suggester
 
     def _site(self, snap: Snapshot) -> None:
         site = self.settings.site_dir

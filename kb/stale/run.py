@@ -94,7 +94,7 @@ def article_vectors(
     """One unit vector per live article: the normalised mean of its section vectors (cached)."""
     import numpy as np
 
-    from kb.suggest.embedders import embed_articles
+    from kb.suggest.chunks import embed_articles
 
     index = embed_articles(kb.visible(internal=True), embedder, cache_dir)
     out = {}
@@ -191,7 +191,7 @@ def _matches(
     )
 
     def engine() -> Suggester:
-        return Suggester.open(settings, kb=kb, embedder=embedder)
+        return Suggester.from_settings(settings, kb=kb, embedder=embedder)
 
     def progress(done: int, total: int) -> None:
         log.info("matched %d of %d new tickets", done, total)

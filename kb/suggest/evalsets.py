@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-import hashlib
+import dataclasses
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kb.core.article import Article
+from kb.core.cache import digest
 from kb.core.collection import KnowledgeBase
 from kb.core.errors import KBError, display_path
 from kb.core.settings import Settings
+
+if TYPE_CHECKING:
+    from kb.suggest.suggester import Suggester
 
 
 @dataclass(frozen=True)
@@ -68,8 +73,8 @@ def load_jsonl_kb(path: Path | str, settings: Settings | None = None) -> Knowled
             "audience": "public",
             "status": "published",
         }
-        digest = hashlib.sha256(f"{title}\n{body}".encode()).hexdigest()[:16]
-        articles.append(Article(f"{lang}/{aid}.md", meta, body, content_hash=digest))
+        made_from = digest(f"{title}\n{body}", size=16)
+        articles.append(Article(f"{lang}/{aid}.md", meta, body, content_hash=made_from))
     if settings is None:
         root = Path(path).resolve().parent
         settings = Settings(
@@ -102,3 +107,34 @@ def load_queries(path: Path | str) -> list[Query]:
             )
         )
     return out
+
+
+def eval_settings(config: str | Path, langs: tuple[str, ...]) -> Settings:
+    """Settings for an evaluation set: the project's model settings, the set's languages."""
+    base = Settings.load(config) if Path(config).exists() else Settings()
+    # the set is a KB of its own: the project's model settings apply, its synonyms do not
+    return dataclasses.replace(
+        base,
+        languages=langs,
+        default_lang=langs[0],
+        synonyms_file=base.kb_dir / "no-synonyms.yml",
+        warnings=[],
+    )
+
+
+def open_eval_set(articles: str | Path, config: str | Path) -> Suggester:
+    """A suggester over an articles.jsonl, indexed in memory, its vectors cached apart from the KB's."""
+    from kb.search.searcher import index_in_memory
+    from kb.suggest.suggester import Suggester
+
+    probe = load_jsonl_kb(articles)
+    settings = eval_settings(config, probe.settings.languages)
+    kb = load_jsonl_kb(articles, settings)
+    path = Path(articles).resolve()
+    return Suggester.from_settings(
+        settings,
+        kb=kb,
+        internal=False,
+        searcher=index_in_memory(kb.articles, settings),
+        namespace="eval-" + digest(str(path), size=10),
+    )

@@ -9,7 +9,6 @@ Runtime gives the same vectors as torch for a few probe texts. Any failure means
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import logging
 import os
 import re
@@ -20,6 +19,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from kb.core.cache import Caches, digest, slug, tree_identity
 from kb.core.errors import KBError
 
 if TYPE_CHECKING:
@@ -122,15 +122,10 @@ def model_fingerprint(name: str, location: str) -> str:
     import sentence_transformers
     import torch
 
-    h = hashlib.sha256(f"{name}\x00{EXPORT_VERSION}\x00{torch.__version__}".encode())
-    h.update(sentence_transformers.__version__.encode())
     root = Path(location)
-    if root.is_dir():
-        for p in sorted(root.rglob("*")):
-            if p.is_file():
-                st = p.stat()
-                h.update(f"\x00{p.relative_to(root)}:{st.st_size}:{st.st_mtime_ns}".encode())
-    return h.hexdigest()[:16]
+    files = tree_identity(root) if root.is_dir() else ""
+    versions = (torch.__version__, sentence_transformers.__version__)
+    return digest(name, EXPORT_VERSION, *versions, files, size=16)
 
 
 def export(st_model: Any, target: Path) -> None:
@@ -242,15 +237,15 @@ def load(
         import onnxruntime  # noqa: F401
     except ImportError:
         raise KBError("onnxruntime is not installed (pip install 'kb[ml]')") from None
-    slug = re.sub(r"[^\w.-]+", "_", name).strip("_")
+    model = slug(name)
     tmpdir = None
     if cache_dir is None:
         tmpdir = tempfile.TemporaryDirectory(prefix="kb-onnx-")
         folder = Path(tmpdir.name)
     else:
-        folder = cache_dir / "onnx"
+        folder = Caches(cache_dir).onnx
     try:
-        fp32 = folder / f"{slug}-{model_fingerprint(name, location)}.onnx"
+        fp32 = folder / f"{model}-{model_fingerprint(name, location)}.onnx"
         path = fp32.with_suffix(".int8.onnx") if int8 else fp32
         if not fp32.is_file() or not path.is_file():
             if not fp32.is_file():
@@ -258,8 +253,8 @@ def load(
                 export(st_model, fp32)
             if not path.is_file():
                 quantize(fp32, path)
-            earlier = re.compile(re.escape(slug) + r"-[0-9a-f]{16}(\.int8)?\.onnx")
-            for old in folder.glob(f"{slug}-*.onnx"):  # this model's exports by older versions
+            earlier = re.compile(re.escape(model) + r"-[0-9a-f]{16}(\.int8)?\.onnx")
+            for old in folder.glob(f"{model}-*.onnx"):  # this model's exports by older versions
                 if earlier.fullmatch(old.name) and not old.name.startswith(fp32.stem):
                     old.unlink(missing_ok=True)
         encoder = OnnxEncoder(st_model, fp32, path)

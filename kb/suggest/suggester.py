@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Protocol
@@ -15,7 +16,8 @@ if TYPE_CHECKING:
     from kb.core.article import Article
     from kb.core.collection import KnowledgeBase
     from kb.core.settings import Settings
-    from kb.suggest.embedders import ChunkIndex, Embedder
+    from kb.suggest.chunks import ChunkIndex
+    from kb.suggest.embedders import Embedder
 
 log = logging.getLogger(__name__)
 Mode = Literal["keyword", "embedding", "hybrid"]
@@ -53,6 +55,19 @@ class SearcherRanker:
         return [
             KeywordHit(h.id, float(h.score), tuple(h.matched_terms or ())) for h in results.hits
         ]
+
+
+class LockedRanker:
+    """A keyword ranker whose calls take a lock (a Whoosh searcher is not thread-safe)."""
+
+    def __init__(self, inner: KeywordRanker, lock: threading.Lock) -> None:
+        self.inner = inner
+        self.lock = lock
+
+    def rank(self, text: str, *, limit: int) -> list[KeywordHit]:
+        """Rank under the lock."""
+        with self.lock:
+            return self.inner.rank(text, limit=limit)
 
 
 # -- fusion ----------------------------------------------------------------------------------------
@@ -159,31 +174,51 @@ class Suggester:
 
     # -- building ------------------------------------------------------------------------------
     @classmethod
-    def open(
+    def from_settings(
         cls,
         settings: Settings,
         *,
-        internal: bool = True,
         kb: KnowledgeBase | None = None,
+        internal: bool = True,
+        searcher: Any = None,
+        lock: threading.Lock | None = None,
         embedder: Embedder | None = None,
+        with_model: bool = True,
+        chunks: ChunkIndex | None = None,
+        namespace: str = "kb",
         fusion: Fusion | None = None,
     ) -> Suggester:
-        """Load the KB, refresh its keyword index and cached embeddings, and return a suggester."""
+        """The one way a suggester is made: by kb suggest, kb stale, kb eval and the server.
+
+        Loads the KB unless given one. Without a `searcher` (the server passes its own, with the
+        `lock` it searches under; kb eval an in-memory one) the keyword index is brought up to
+        date and opened. Every live article is embedded once, cached vectors reused, so agents
+        and customers share one cache file; `chunks` made for another audience can be passed.
+        `with_model=False` ranks by keywords alone.
+        """
         from kb.core.collection import KnowledgeBase
         from kb.search.index import build_index
         from kb.search.searcher import open_searcher
-        from kb.suggest.embedders import embed_articles, settings_embedder
+        from kb.suggest.chunks import embed_articles
+        from kb.suggest.embedders import settings_embedder
 
         kb = kb or KnowledgeBase.load(settings)
-        build_index(kb, settings)
-        searcher = open_searcher(settings)
-        articles = kb.visible(internal=internal)
-        embedder = embedder or settings_embedder(settings)
-        # embed everything live once, so agents and customers share one cache file
-        chunks = embed_articles(kb.visible(internal=True), embedder, settings.cache_dir)
+        if searcher is None:
+            build_index(kb, settings)
+            searcher = open_searcher(settings)
+        keyword: KeywordRanker = SearcherRanker(searcher, internal)
+        if lock is not None:
+            keyword = LockedRanker(keyword, lock)
+        if not with_model:
+            embedder, chunks = None, None
+        else:
+            embedder = embedder or settings_embedder(settings)
+            if chunks is None:
+                live = kb.visible(internal=True)
+                chunks = embed_articles(live, embedder, settings.cache_dir, namespace=namespace)
         return cls(
-            articles,
-            keyword=SearcherRanker(searcher, internal),
+            kb.visible(internal=internal),
+            keyword=keyword,
             embedder=embedder,
             chunks=chunks,
             model_languages=settings.model_languages,
