@@ -1,4 +1,4 @@
-"""The ticket history seen from the KB: content gaps (clusters of unanswered tickets), KCS figures.
+"""Content gaps: clusters of the tickets the suggester found no good article for, per language.
 
 Clustering uses scikit-learn (imported inside the functions): TF-IDF over stemmed words, per
 language, then average-linkage clustering on cosine distance with a distance threshold, so the
@@ -20,7 +20,6 @@ from kb.core.lang import STOPWORDS
 from kb.core.text import slugify
 
 if TYPE_CHECKING:
-    from kb.core.collection import KnowledgeBase
     from kb.stale.matching import Match
 
 log = logging.getLogger(__name__)
@@ -223,42 +222,3 @@ def _cluster(ms: list[Match], lang: str, distance: float, min_size: int) -> list
 def _excerpt(text: str, size: int = 240) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= size else flat[: size - 1].rsplit(" ", 1)[0] + "…"
-
-
-# -- KCS figures -----------------------------------------------------------------------------------
-def kcs_figures(matches: Sequence[Match], kb: KnowledgeBase, gaps: Sequence[Gap]) -> dict[str, Any]:
-    """Link rate, reuse per article and new versus known, overall and per month."""
-    total = len(matches)
-    linked = [m for m in matches if m.linked]
-    reuse: Counter[str] = Counter()
-    for m in linked:
-        a = kb.get(m.linked or "")
-        reuse[a.source_id if a else (m.linked or "")] += 1
-    in_gaps = {t for g in gaps for t in g.tickets}
-    months: dict[str, dict[str, int]] = defaultdict(lambda: {"tickets": 0, "linked": 0})
-    per_article_month: dict[str, Counter[str]] = defaultdict(Counter)
-    for m in matches:
-        month = str(m.day)[:7] if m.day else "unknown"
-        months[month]["tickets"] += 1
-        if m.linked:
-            months[month]["linked"] += 1
-            a = kb.get(m.linked)
-            per_article_month[a.source_id if a else m.linked][month] += 1
-    by_lang: dict[str, dict[str, int]] = defaultdict(lambda: {"tickets": 0, "linked": 0})
-    for m in matches:
-        by_lang[m.lang]["tickets"] += 1
-        by_lang[m.lang]["linked"] += int(bool(m.linked))
-    return {
-        "tickets": total,
-        "linked": len(linked),
-        "link_rate": round(len(linked) / total, 4) if total else None,
-        "known": len(linked),
-        "new": total - len(linked),
-        "new_in_gaps": sum(1 for m in matches if not m.linked and m.ticket.id in in_gaps),
-        "reuse": [{"article": aid, "tickets": n} for aid, n in reuse.most_common()],
-        "by_month": [{"month": k, **v} for k, v in sorted(months.items())],
-        "by_lang": [{"lang": k, **v} for k, v in sorted(by_lang.items())],
-        "article_months": {
-            aid: dict(sorted(c.items())) for aid, c in sorted(per_article_month.items())
-        },
-    }

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import hashlib
 import json
 import logging
-import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from kb.core import cache
+from kb.core.cache import digest
 from kb.core.lang import guess_lang
 from kb.suggest.tickets import Ticket
 
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from kb.suggest.suggester import Suggestions
 
 log = logging.getLogger(__name__)
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 TOP = 3  # candidates kept per ticket
 BATCH = 256  # tickets suggested (and cached) per step
 
@@ -91,18 +91,20 @@ def in_window(tickets: Sequence[Ticket], since: dt.date | None, today: dt.date) 
 
 def kb_key(kb: KnowledgeBase, model_id: str, extra: Any = None) -> str:
     """Hash of what decides the suggester's answers: model, settings and every live article."""
-    h = hashlib.sha256(f"{CACHE_VERSION}\x00{model_id}\x00{extra!r}".encode())
-    h.update(json.dumps(sorted(kb.settings.languages)).encode())
     syn = kb.settings.synonyms_file
-    if syn.is_file():
-        h.update(syn.read_bytes())
+    parts: list[str | bytes] = [
+        model_id,
+        repr(extra),
+        json.dumps(sorted(kb.settings.languages)),
+        syn.read_bytes() if syn.is_file() else b"",
+    ]
     for a in sorted(kb.visible(internal=True), key=lambda a: a.id):
-        h.update(f"\x00{a.id}\x00{a.rel_path}\x00{a.content_hash}".encode())
-    return h.hexdigest()[:24]
+        parts += [a.id, a.rel_path, a.content_hash]
+    return digest(*parts)
 
 
 def _text_key(text: str, lang: str | None) -> str:
-    return hashlib.sha1(f"{lang or ''}\x00{text}".encode()).hexdigest()[:20]
+    return digest(lang or "", text, size=20)
 
 
 class MatchCache:
@@ -111,25 +113,14 @@ class MatchCache:
     def __init__(self, path: Path | None, key: str) -> None:
         self.path = path
         self.key = key
-        self.entries: dict[str, list[Any]] = {}
         self.hits = 0
-        if path is not None and path.is_file():
-            try:
-                data = json.loads(path.read_text(encoding="utf-8"))
-                if data.get("key") == key and data.get("version") == CACHE_VERSION:
-                    self.entries = data.get("entries", {})
-            except (OSError, ValueError) as exc:
-                log.warning("%s: unreadable match cache, starting afresh (%s)", path, exc)
+        found = cache.load(path, CACHE_VERSION, key) if path is not None else None
+        self.entries: dict[str, list[Any]] = found if isinstance(found, dict) else {}
 
     def save(self) -> None:
         """Write the cache atomically."""
-        if self.path is None:
-            return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(self.path.name + f".{os.getpid()}.tmp")
-        data = {"version": CACHE_VERSION, "key": self.key, "entries": self.entries}
-        tmp.write_text(json.dumps(data, separators=(",", ":")), encoding="utf-8")
-        os.replace(tmp, self.path)
+        if self.path is not None:
+            cache.save(self.path, CACHE_VERSION, self.key, self.entries)
 
 
 def match_tickets(

@@ -9,9 +9,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kb.stale.findings import Context, Finding, Limits
-from kb.stale.gaps import Gap, find_gaps, kcs_figures
+from kb.stale.findings import DEFAULT_INTERVAL, Context, Finding, Limits
+from kb.stale.gaps import Gap, find_gaps
 from kb.stale.history import GitHistory
+from kb.stale.kcs import kcs_figures
 from kb.stale.matching import MatchCache, in_window, kb_key, match_tickets, with_threshold
 from kb.stale.rules import run_rules
 
@@ -54,8 +55,6 @@ def freshness(
     kb: KnowledgeBase, today: dt.date, history: GitHistory | None
 ) -> list[dict[str, Any]]:
     """Per live article: review due date and a state (fresh, due-soon, overdue, undated)."""
-    from kb.stale.findings import DEFAULT_INTERVAL
-
     default = kb.settings.defaults.get("review_every") or DEFAULT_INTERVAL
     out = []
     for a in kb.articles:
@@ -109,11 +108,9 @@ def article_vectors(
 
 
 def load_feedback(settings: Settings, since: dt.date | None) -> dict[str, dict[str, Any]] | None:
-    """Votes per article from the feedback store, or None when there is no store."""
-    try:
-        from kb.server.feedback import votes
-    except ImportError:
-        return None
+    """Votes per article from the feedback store, or None when the store cannot be read."""
+    from kb.server.feedback import votes
+
     try:
         return votes(settings, since=since)
     except Exception as exc:  # a broken store must not stop the report; say so and go on
@@ -186,7 +183,7 @@ def _matches(
         log.warning("%s", e)
     tickets = in_window(tf.tickets, since, today)
     cache = MatchCache(
-        settings.cache_dir / "stale-matches.json",
+        settings.caches.matches if settings.cache else None,
         kb_key(kb, getattr(embedder, "query_id", embedder.model_id), Fusion()),
     )
 
