@@ -13,8 +13,9 @@ from test_server_helpers import INTERNAL_ID, REPO, SECRET_WORD, build, write_kb
 
 from kb.core.settings import Settings
 from kb.search.searcher import open_searcher
-from kb.server.app import ServerOptions, create_app
+from kb.server.app import create_app
 from kb.server.feedback import votes
+from kb.server.options import ServerOptions
 from kb.server.ratelimit import Rate
 from kb.suggest.embedders import HashEmbedder
 

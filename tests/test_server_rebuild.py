@@ -12,7 +12,8 @@ import uvicorn
 from test_server_helpers import free_port, write_kb
 
 from kb.cli import main
-from kb.server.app import ServerOptions, create_app
+from kb.server.app import create_app
+from kb.server.options import ServerOptions
 from kb.server.ratelimit import Rate
 from kb.suggest.embedders import HashEmbedder
 

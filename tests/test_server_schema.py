@@ -8,7 +8,8 @@ from hypothesis import HealthCheck, settings
 from starlette.testclient import TestClient
 from test_server_helpers import build, write_kb
 
-from kb.server.app import ServerOptions, create_app
+from kb.server.app import create_app
+from kb.server.options import ServerOptions
 from kb.server.ratelimit import Rate
 from kb.suggest.embedders import HashEmbedder
 

@@ -14,9 +14,10 @@ import pytest
 from test_server_helpers import ARTICLES, build, free_port, start_serve, write_kb
 
 from kb.search.searcher import open_searcher
-from kb.server.app import ServerOptions
+from kb.server.batching import BatchingEmbedder
+from kb.server.options import ServerOptions
 from kb.server.ratelimit import Rate, RateLimiter, SharedBuckets
-from kb.server.snapshot import BatchingEmbedder, Snapshot, render_json, search_key
+from kb.server.snapshot import Snapshot, render_json, search_key
 from kb.suggest.embedders import HashEmbedder
 
 TEXTS = [

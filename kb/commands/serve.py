@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import json
 import logging
-import os
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -13,8 +11,7 @@ from kb.commands import add_config_argument, load_settings
 from kb.core.errors import UsageError
 
 if TYPE_CHECKING:
-    from kb.core.settings import Settings
-    from kb.server.app import ServerOptions
+    pass
 
 HELP = "Serve the built site and the HTTP API (search, suggest, webhooks, feedback)."
 
@@ -84,14 +81,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def default_origins(site_url: str) -> list[str]:
-    """The origin of the site's URL, the one browser origin allowed by default."""
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(site_url)
-    return [f"{parts.scheme}://{parts.netloc}"] if parts.scheme and parts.netloc else []
-
-
 def run(args: argparse.Namespace) -> int:
     """Serve until interrupted."""
     settings = load_settings(args.config)
@@ -104,7 +93,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--internal only applies to --live; the API takes a bearer token instead")
     import uvicorn
 
-    from kb.server.app import ServerOptions, create_app
+    from kb.server.app import create_app
+    from kb.server.options import ServerOptions, default_origins
     from kb.server.ratelimit import parse_rate
 
     if args.max_body < 1:
@@ -135,7 +125,15 @@ def run(args: argparse.Namespace) -> int:
         "access_log": False,
     }
     if args.workers > 1:
-        return _run_workers(args, settings, options, where, common)
+        from kb.server.workers import run_workers
+
+        print(
+            f"kb serve: {args.workers} workers loading {settings.docs_dir} (each its own model) ...",
+            file=sys.stderr,
+        )
+        print(where, file=sys.stderr)
+        run_workers(settings, options, args.config, args.workers, common)
+        return 0
     print(f"kb serve: loading {settings.docs_dir} ...", file=sys.stderr)
     app = create_app(settings, options)
     snap = app.state.holder.current
@@ -143,43 +141,4 @@ def run(args: argparse.Namespace) -> int:
         print(f"kb serve: warning: {problem}", file=sys.stderr)
     print(where, file=sys.stderr)
     uvicorn.run(app, **common)
-    return 0
-
-
-def _run_workers(
-    args: argparse.Namespace,
-    settings: Settings,
-    options: ServerOptions,
-    where: str,
-    common: dict[str, Any],
-) -> int:
-    """Run `args.workers` processes on one socket; each builds its app through worker_app()."""
-    import uvicorn
-
-    from kb.server.app import WORKER_ENV
-    from kb.server.ratelimit import SharedBuckets
-    from kb.server.snapshot import pid_alive
-
-    serve_dir = settings.kb_dir / "serve"
-    for stale in serve_dir.glob("ratelimit-*.bin"):  # left by a server that was killed
-        pid = stale.stem.rpartition("-")[2]
-        if pid.isdigit() and not pid_alive(int(pid)):
-            stale.unlink(missing_ok=True)
-    rate_file = serve_dir / f"ratelimit-{os.getpid()}.bin"
-    SharedBuckets.create(rate_file).close()
-    options.rate_file = str(rate_file)
-    config = os.path.abspath(args.config) if args.config else None
-    os.environ[WORKER_ENV] = json.dumps({"config": config, "options": options.to_json()})
-    # the workers share one listening socket; libuv (uvloop) otherwise lets whichever wakes first
-    # accept every waiting connection, so one worker can end up with most keep-alive clients
-    os.environ.setdefault("UV_TCP_SINGLE_ACCEPT", "1")
-    print(
-        f"kb serve: {args.workers} workers loading {settings.docs_dir} (each its own model) ...",
-        file=sys.stderr,
-    )
-    print(where, file=sys.stderr)
-    try:
-        uvicorn.run("kb.server.app:worker_app", factory=True, workers=args.workers, **common)
-    finally:
-        rate_file.unlink(missing_ok=True)
     return 0

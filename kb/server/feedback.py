@@ -48,7 +48,7 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 
 def db_path(settings: Settings) -> Path:
     """Where the feedback database of a KB lives."""
-    return settings.kb_dir / "feedback.db"
+    return settings.layout.feedback
 
 
 @dataclass(frozen=True)

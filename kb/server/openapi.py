@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from kb import __version__
+from kb.server import feedback
 
-REASONS = ["outdated", "unclear", "missing", "other"]
+REASONS = list(feedback.REASONS)
 NON_BLANK = r"\S"  # at least one character that is not white space
 
 

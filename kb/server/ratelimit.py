@@ -8,7 +8,6 @@ whichever worker answers it.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import math
 import mmap
@@ -22,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from kb.core import fs
 from kb.core.errors import UsageError
 
 RATE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*/\s*(s|sec|second|m|min|minute|h|hour)\s*$", re.I)
@@ -120,12 +120,9 @@ class SharedBuckets:
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
             if os.fstat(fd).st_size != size:
-                fcntl.flock(fd, fcntl.LOCK_EX)
-                try:
+                with fs.holding(fd):
                     if os.fstat(fd).st_size != size:
                         os.ftruncate(fd, size)  # new slots are zero: empty
-                finally:
-                    fcntl.flock(fd, fcntl.LOCK_UN)
             self._map = mmap.mmap(fd, size)
         except OSError:
             os.close(fd)
@@ -145,8 +142,7 @@ class SharedBuckets:
         h = int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "little") or 1
         first = (h % (self.slots // self.WAYS)) * self.WAYS
         size = self.SLOT.size
-        fcntl.flock(self._fd, fcntl.LOCK_EX)
-        try:
+        with fs.holding(self._fd):
             chosen, tokens, last = -1, rate.burst, now
             oldest, oldest_at = first, math.inf
             for i in range(first, first + self.WAYS):
@@ -166,8 +162,6 @@ class SharedBuckets:
             else:
                 wait = (cost - tokens) / rate.per_second
             self.SLOT.pack_into(self._map, chosen * size, h, tokens, now)
-        finally:
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
         return wait
 
     def close(self) -> None:

@@ -12,22 +12,21 @@ import contextlib
 import json
 import logging
 import os
-import queue
 import shutil
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from kb.core import fs
+from kb.core.cache import SITE_STAMP
 from kb.core.errors import KBError
-from kb.site.output import STAMP
+from kb.search.index import generations
 
 if TYPE_CHECKING:
-    import numpy as np
 
     from kb.core.collection import KnowledgeBase
     from kb.core.settings import Settings
@@ -37,17 +36,15 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 Marker = tuple[Any, ...]
+SNAPSHOT_KEY = "kb.snapshot"  # where a request's snapshot is kept in its ASGI scope
 SEARCH_CACHE = 2048  # search results kept per build: help-centre queries repeat a lot
 
 
 def build_marker(settings: Settings) -> Marker:
     """What changes when `kb build` finishes: the live index generation and the site's stamp."""
+    current = generations(settings.index_dir).current_name()
     try:
-        current = (settings.index_dir / "CURRENT").read_text(encoding="utf-8").strip()
-    except OSError:
-        current = None
-    try:
-        st = (settings.site_dir / STAMP).stat()
+        st = (settings.site_dir / SITE_STAMP).stat()
         site: Any = (st.st_ino, st.st_mtime_ns, os.stat(settings.site_dir).st_ino)
     except OSError:
         site = None
@@ -64,61 +61,6 @@ def render_json(content: Any) -> bytes:
     return json.dumps(
         content, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":")
     ).encode("utf-8")
-
-
-# -- embedding many requests in one batch ----------------------------------------------------------
-class BatchingEmbedder:
-    """Wraps an embedder so concurrent encode() calls from many threads run as one batch."""
-
-    def __init__(self, inner: Embedder, max_batch: int = 32) -> None:
-        self.inner = inner
-        self.model_id = inner.model_id
-        self.max_batch = max_batch
-        self._queue: queue.Queue[tuple[list[str], Future[Any]] | None] = queue.Queue()
-        self._thread = threading.Thread(target=self._work, name="kb-embed", daemon=True)
-        self._thread.start()
-
-    def encode(self, texts: Sequence[str]) -> np.ndarray:
-        """Embed `texts`, sharing a model call with whatever else is waiting."""
-        done: Future[Any] = Future()
-        self._queue.put((list(texts), done))
-        return done.result()
-
-    def _work(self) -> None:
-        while True:
-            item = self._queue.get()
-            if item is None:
-                return
-            jobs = [item]
-            size = len(item[0])
-            while size < self.max_batch:
-                try:
-                    more = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if more is None:
-                    self._queue.put(None)
-                    break
-                jobs.append(more)
-                size += len(more[0])
-            self._run(jobs)
-
-    def _run(self, jobs: list[tuple[list[str], Future[Any]]]) -> None:
-        texts = [t for job, _ in jobs for t in job]
-        try:
-            vectors = self.inner.encode(texts)
-        except BaseException as exc:
-            for _, done in jobs:
-                done.set_exception(exc)
-            return
-        start = 0
-        for job, done in jobs:
-            done.set_result(vectors[start : start + len(job)])
-            start += len(job)
-
-    def close(self) -> None:
-        """Stop the worker thread."""
-        self._queue.put(None)
 
 
 # -- snapshots -------------------------------------------------------------------------------------
@@ -249,8 +191,8 @@ def copy_site(site_dir: Path, into: Path) -> Path:
     tmp = into.with_name(into.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     try:
-        shutil.copytree(site_dir, tmp, copy_function=_link_or_copy)
-    except (OSError, shutil.Error) as exc:
+        fs.link_tree(site_dir, tmp, copy=True)
+    except OSError as exc:
         shutil.rmtree(tmp, ignore_errors=True)
         raise KBError(f"{site_dir}: changed while being read ({exc})") from None
     if _stamp_id(site_dir) != marker_before:
@@ -262,16 +204,9 @@ def copy_site(site_dir: Path, into: Path) -> Path:
 
 def _stamp_id(site_dir: Path) -> Any:
     try:
-        return os.stat(site_dir).st_ino, (site_dir / STAMP).stat().st_mtime_ns
+        return os.stat(site_dir).st_ino, (site_dir / SITE_STAMP).stat().st_mtime_ns
     except OSError:
         return None
-
-
-def _link_or_copy(src: str, dst: str) -> None:
-    try:
-        os.link(src, dst)
-    except OSError:
-        shutil.copy2(src, dst)
 
 
 class Loader:
@@ -289,7 +224,7 @@ class Loader:
         self.embedder = embedder
         self.serve_site = serve_site
         self.with_model = with_model
-        self.copies = settings.kb_dir / "serve" / str(os.getpid())
+        self.copies = settings.layout.server_copies(os.getpid())
         self._n = 0
 
     def load(self, marker: Marker | None = None) -> Snapshot:
@@ -345,7 +280,7 @@ class Loader:
 
     def _site(self, snap: Snapshot) -> None:
         site = self.settings.site_dir
-        if not (site / STAMP).is_file() and not (site / "index.html").is_file():
+        if not (site / SITE_STAMP).is_file() and not (site / "index.html").is_file():
             snap.problems.append(f"site: {site} is not built yet; run kb build")
             return
         self._n += 1
@@ -361,19 +296,8 @@ class Loader:
         if not parent.is_dir():
             return
         for child in parent.iterdir():
-            if child.name.isdigit() and not pid_alive(int(child.name)):
+            if child.name.isdigit() and not fs.pid_alive(int(child.name)):
                 shutil.rmtree(child, ignore_errors=True)
-
-
-def pid_alive(pid: int) -> bool:
-    """True while a process with this id exists (also one of another user)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 class Watcher:

@@ -1,0 +1,220 @@
+"""The API's request handlers: search, suggest, helpdesk webhooks, feedback, health and OpenAPI."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from kb.server.feedback import REASONS, FeedbackStore
+from kb.server.input import ApiError, get_int, get_lang, get_str, kind_of, need_text, read_json
+from kb.server.openapi import spec
+from kb.server.options import TOKEN_ENV, ServerOptions
+from kb.server.ratelimit import RateLimiter, SharedBuckets
+from kb.server.snapshot import SNAPSHOT_KEY, Snapshot, SnapshotHolder, search_key
+from kb.server.webhooks import ticket_from_webhook
+from kb.suggest.cleaning import clean_text
+from kb.suggest.suggester import Suggestions
+
+if TYPE_CHECKING:
+    from kb.core.settings import Settings
+
+
+class Api:
+    """The request handlers, bound to one server's settings, options, store and limiter."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        options: ServerOptions,
+        holder: SnapshotHolder,
+        store: FeedbackStore,
+        *,
+        batching: bool = False,
+    ) -> None:
+        self.settings = settings
+        self.options = options
+        self.holder = holder
+        self.store = store
+        shared = SharedBuckets(Path(options.rate_file)) if options.rate_file else None
+        self.limiter = RateLimiter(options.rates, shared=shared)
+        token = options.token if options.token is not None else os.environ.get(TOKEN_ENV, "")
+        self.token = token.strip() or None
+        self.languages = list(settings.languages)
+        self.pending = 0  # suggest calls in progress
+        self.model: str | None = None  # the embedding model and its backend, for /api/health
+        # suggest calls running at once: a thread per core; the rest wait on the event loop,
+        # which costs nothing, instead of slicing the cores (and the GIL) ever thinner. Not with
+        # torch's batching thread, which needs many callers waiting to fill a batch.
+        self.running = None if batching else asyncio.Semaphore(max(1, os.cpu_count() or 1))
+
+    # -- cross-cutting ----------------------------------------------------------------------------
+    def internal(self, request: Request) -> bool:
+        """True for a valid bearer token; 401 for a wrong one; False without one."""
+        header = request.headers.get("authorization")
+        if not header:
+            return False
+        scheme, _, given = header.partition(" ")
+        if scheme.lower() != "bearer" or not given.strip():
+            raise ApiError(
+                401, "Authorization: expected 'Bearer <token>'", WWW_Authenticate="Bearer"
+            )
+        if self.token is None:
+            raise ApiError(
+                401,
+                f"this server has no API token; set {TOKEN_ENV} to allow internal articles",
+                WWW_Authenticate="Bearer",
+            )
+        if not hmac.compare_digest(given.strip().encode(), self.token.encode()):
+            raise ApiError(401, "invalid bearer token", WWW_Authenticate="Bearer")
+        return True
+
+    def throttle(self, request: Request, bucket: str) -> None:
+        """429 when this client used up its requests for `bucket`."""
+        client = request.client.host if request.client else "unknown"
+        wait = self.limiter.check(bucket, client)
+        if wait:
+            retry = str(self.limiter.retry_after(wait))
+            raise ApiError(429, f"too many requests; retry in {retry} s", Retry_After=retry)
+
+    @staticmethod
+    def snapshot(request: Request) -> Snapshot:
+        """The build snapshot of this request."""
+        snap: Snapshot = request.scope[SNAPSHOT_KEY]
+        return snap
+
+    # -- endpoints --------------------------------------------------------------------------------
+    async def health(self, request: Request) -> Response:
+        """GET /api/health."""
+        snap = self.snapshot(request)
+        ok = snap.searcher is not None and snap.kb is not None
+        return JSONResponse(
+            {
+                "status": "ok" if ok and not snap.problems else "degraded",
+                "index": snap.generation,
+                "articles": len(snap.kb.articles) if snap.kb is not None else 0,
+                "site": snap.site is not None,
+                "suggest": bool(snap.suggesters),
+                "model": self.model,
+                "problems": snap.problems,
+            }
+        )
+
+    async def openapi(self, request: Request) -> Response:
+        """GET /api/openapi.json."""
+        return JSONResponse(spec(self.languages, self.options.max_body))
+
+    async def search(self, request: Request) -> Response:
+        """GET /api/search?q=&lang=&limit=: public articles only."""
+        self.throttle(request, "api")
+        params = request.query_params
+        q = need_text(dict(params), "q", 500)
+        lang = get_lang(params.get("lang"), self.languages)
+        limit = get_int(params.get("limit"), "limit", 10, 1, 50)
+        snap = self.snapshot(request)
+        if snap.searcher is None:
+            raise ApiError(503, "no search index yet; run kb build")
+        # a cached answer is served right here; only a real search goes to a worker thread
+        body = snap.cached_json(search_key(q, lang=lang, limit=limit, internal=False))
+        if body is None:
+            body = await run_in_threadpool(
+                snap.search_json, q, lang=lang, limit=limit, internal=False
+            )
+        return Response(body, media_type="application/json")
+
+    async def suggest(self, request: Request) -> Response:
+        """POST /api/suggest {"text", "lang", "limit"}."""
+        internal = self.internal(request)
+        if not internal:
+            self.throttle(request, "api")
+        body = await read_json(request, self.options.max_body)
+        text = need_text(body, "text", 20_000)
+        lang = get_lang(body.get("lang"), self.languages)
+        limit = get_int(body.get("limit"), "limit", 5, 1, 20)
+        text = clean_text(text)  # as kb suggest does: quotes, signature, personal data out
+        if not text:
+            return JSONResponse(Suggestions(abstained=True).to_dict())
+        result = await self._suggest(request, text, lang, limit, internal)
+        return JSONResponse(result.to_dict())
+
+    async def webhook(self, request: Request) -> Response:
+        """POST /api/webhooks/{zendesk,freshdesk}: a ticket payload in, suggestions out."""
+        internal = self.internal(request)
+        if not internal:
+            self.throttle(request, "api")
+        body = await read_json(request, self.options.max_body)
+        desk = request.url.path.rstrip("/").rsplit("/", 1)[-1]
+        try:
+            ticket = ticket_from_webhook(desk, body)
+        except ValueError as exc:
+            raise ApiError(400, str(exc)) from None
+        lang = ticket.lang if ticket.lang in self.languages else None
+        limit = get_int(request.query_params.get("limit"), "limit", 5, 1, 20)
+        if not ticket.text.strip():  # only quotes or a signature: nothing to match
+            return JSONResponse(Suggestions(abstained=True).to_dict(ticket.id))
+        result = await self._suggest(request, ticket.text, lang, limit, internal)
+        return JSONResponse(result.to_dict(ticket.id))
+
+    async def _suggest(
+        self, request: Request, text: str, lang: str | None, limit: int, internal: bool
+    ) -> Any:
+        snap = self.snapshot(request)
+        suggester = snap.suggesters.get(internal)
+        if suggester is None:
+            raise ApiError(503, "suggestions are not available yet; run kb build")
+        if self.pending >= self.options.max_pending:  # shed load instead of queueing forever
+            raise ApiError(503, "the server is busy; retry shortly", Retry_After="1")
+        self.pending += 1  # handlers run on the event loop: no lock needed
+        try:
+            async with self.running or contextlib.nullcontext():
+                return await run_in_threadpool(suggester.suggest, text, lang=lang, k=limit)
+        finally:
+            self.pending -= 1
+
+    async def feedback(self, request: Request) -> Response:
+        """POST /api/feedback {"article", "helpful", "reason", "lang", "comment"}."""
+        internal = self.internal(request)
+        self.throttle(request, "feedback")
+        body = await read_json(request, self.options.max_body)
+        article = need_text(body, "article", 200)
+        helpful = body.get("helpful")
+        if not isinstance(helpful, bool):
+            got = "nothing" if helpful is None else kind_of(helpful)
+            raise ApiError(400, f"helpful: expected true or false, got {got}", "helpful")
+        reason = body.get("reason")
+        if reason in ("", None):
+            reason = None
+        elif reason not in REASONS:
+            shown = reason if isinstance(reason, str) else kind_of(reason)
+            raise ApiError(400, f"reason: {shown!r} is not one of {', '.join(REASONS)}", "reason")
+        lang = get_lang(body.get("lang"), self.languages)
+        comment = get_str(body, "comment", 1000)
+        get_str(body, "url", 2000)  # the page the vote came from: checked, not stored
+        if not known_article(self.snapshot(request), article, internal):
+            raise ApiError(404, f"article: no article with id {article!r}", "article")
+        client = request.client.host if request.client else None
+        row = await run_in_threadpool(
+            self.store.record,
+            article,
+            helpful,
+            reason=reason,
+            lang=lang,
+            comment=comment or None,
+            client=client,
+        )
+        return JSONResponse({"stored": True, "id": row}, status_code=201)
+
+
+def known_article(snap: Snapshot, article_id: str, internal: bool) -> bool:
+    """True for a published article of the served build (public only, unless `internal`)."""
+    if snap.kb is None:
+        raise ApiError(503, "the knowledge base is not loaded; run kb check and kb build")
+    a = snap.kb.get(article_id)
+    return a is not None and (a.is_live if internal else a.is_public)
