@@ -173,7 +173,7 @@ def test_gap_draft_is_in_the_customers_words(make_kb: MakeKB) -> None:
     assert draft["tickets"] == ["T-1", "T-2", "T-3"]
     assert "> Kunnen jullie het inpakken?" in draft["body"] and "## Oplossing" in draft["body"]
     config = make_kb({"nl/x.md": article({**SOURCE, "id": "x", "lang": "nl"}, "Tekst.\n")})
-    from kb.commands.new import write_article
+    from kb.authoring.new import write_article
 
     class Args:
         lang = None
