@@ -66,7 +66,7 @@ def pagefind_pages(site: Path) -> dict[str, int]:
 
 
 def two_renderers_build_the_same_site_as_one(tmp_path: Path, mp: pytest.MonkeyPatch) -> None:
-    from kb.site.plugin import build_site
+    from kb.site.build import build_site
 
     splits = force_split(mp)
 
@@ -89,8 +89,42 @@ def two_renderers_build_the_same_site_as_one(tmp_path: Path, mp: pytest.MonkeyPa
     assert len(list((site / "pagefind/fragment").iterdir())) == fragments
 
 
+def a_build_without_the_speed_machinery_is_the_same_site(
+    tmp_path: Path, mp: pytest.MonkeyPatch
+) -> None:
+    """parallel: false (one process, Pagefind over the written site) against a split build."""
+    from kb.site.build import build_site
+    from kb.site.fast import Fast
+
+    splits = force_split(mp)
+    started: list[str] = []
+    start = Fast.render
+
+    def render(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        start(self, *args, **kwargs)
+        started.extend(name for name in ("split", "stream", "indexer") if getattr(self, name))
+
+    mp.setattr(Fast, "render", render)
+    settings = Settings.load(copy_fixture(tmp_path / "kb"))
+    site = build_site(settings, full=True)
+    assert splits[-1] is not None and sorted(set(started)) == ["indexer", "split", "stream"]
+    fast = site_files(site)
+    fast_search = pagefind_pages(site)
+    fragments = sorted(p.name for p in (site / "pagefind/fragment").iterdir())
+
+    started.clear()
+    settings.parallel = False
+    build_site(settings, full=True)
+    assert started == [] and len(splits) == 1  # nothing forked, streamed or split
+    plain = site_files(site)
+    assert sorted(plain) == sorted(fast)
+    assert [name for name in plain if plain[name] != fast[name]] == []
+    assert pagefind_pages(site) == fast_search and sum(fast_search.values()) > 5
+    assert sorted(p.name for p in (site / "pagefind/fragment").iterdir()) == fragments
+
+
 def second_renderers_warnings_count_in_strict_mode(tmp_path: Path, mp: pytest.MonkeyPatch) -> None:
-    from kb.site.plugin import build_site
+    from kb.site.build import build_site
 
     splits = force_split(mp)
 
@@ -115,7 +149,8 @@ def second_renderers_warnings_count_in_strict_mode(tmp_path: Path, mp: pytest.Mo
 def failing_second_renderer_fails_the_build_and_keeps_the_old_site(
     tmp_path: Path, mp: pytest.MonkeyPatch
 ) -> None:
-    from kb.site.plugin import KBPlugin, build_site
+    from kb.site.build import build_site
+    from kb.site.plugin import KBPlugin
 
     force_split(mp)
 
@@ -199,6 +234,7 @@ def small_builds_and_threaded_processes_render_in_one_process(
 
 CASES = [
     two_renderers_build_the_same_site_as_one,
+    a_build_without_the_speed_machinery_is_the_same_site,
     second_renderers_warnings_count_in_strict_mode,
     failing_second_renderer_fails_the_build_and_keeps_the_old_site,
     pages_are_shared_out_and_a_child_that_dies_is_reported,

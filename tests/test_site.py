@@ -183,7 +183,7 @@ def test_sample_kb_strict_build_leaks_nothing(tmp_path):
 
 # -- builds: errors, atomic swap, same result as mkdocs, incremental --------------------------------
 def test_validation_errors_fail_the_build_list_every_problem_and_keep_the_old_site(make_kb):
-    from kb.site.plugin import build_site
+    from kb.site.build import build_site
 
     config = make_kb(
         {
@@ -227,7 +227,7 @@ def test_plain_mkdocs_build_gives_the_same_pages(sites, tmp_path):
 
 
 def test_rebuild_after_editing_one_article_renders_only_that_page(tmp_path):
-    from kb.site.plugin import build_site
+    from kb.site.build import build_site
 
     config = copy_fixture(tmp_path / "kb")
     settings = Settings.load(config)
@@ -255,7 +255,7 @@ def test_rebuild_after_editing_one_article_renders_only_that_page(tmp_path):
 
 def test_failed_incremental_build_leaves_the_live_site_untouched(tmp_path):
     from kb.core.errors import KBError
-    from kb.site.plugin import build_site
+    from kb.site.build import build_site
 
     config = copy_fixture(tmp_path / "kb")
     settings = Settings.load(config)
@@ -290,17 +290,20 @@ def _bundle(bundle: Path) -> tuple[list[str], dict[str, int]]:
     return [f if "fragment/" in f else re.sub(r"_[0-9a-f]{7,}\.", "_#.", f) for f in files], counts
 
 
-def test_the_search_index_is_what_pagefind_makes_of_the_site(tmp_path):
+@pytest.mark.parametrize("parallel", [True, False])
+def test_the_search_index_is_what_pagefind_makes_of_the_site(tmp_path, parallel):
     """kb sends Pagefind only what it indexes of each page: the same records as `pagefind --site`.
 
     Fragment files are named by a hash of each page's record (text, title, anchors, language,
-    URL), so equal names are equal records; after a full build and after a one-page rebuild.
+    URL), so equal names are equal records; after a full build and after a one-page rebuild,
+    streamed page by page (parallel) or indexed from the written site (parallel: false).
     """
+    from kb.site.build import build_site
     from kb.site.fast.cut import BODY_END
-    from kb.site.plugin import build_site
 
     config = copy_fixture(tmp_path / "kb")
     settings = Settings.load(config)
+    settings.parallel = parallel
     site = build_site(settings)
     assert BODY_END in read(site, "en/billing/download-invoice/index.html")
     assert _bundle(site / "pagefind") == _pagefind_of(site, tmp_path / "cli-1")

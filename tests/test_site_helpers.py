@@ -31,7 +31,7 @@ def copy_fixture(dest: Path) -> Path:
 @functools.cache
 def built_fixture() -> tuple[Path, Path, Path]:
     """Build the fixture's public and internal sites once; return (mkdocs.yml, site, site-internal)."""
-    from kb.site.plugin import build_site
+    from kb.site.build import build_site
 
     root = Path(tempfile.mkdtemp(prefix="kb-site-test-")) / "kb"
     config = copy_fixture(root)

@@ -1,4 +1,4 @@
-"""The build's output folder (kb.site_output) and the cut pages kept for Pagefind (kb.site_cut)."""
+"""The build's output folder (kb.site.output) and the cut pages kept for Pagefind (kb.site.fast.cut)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 from test_site_helpers import copy_fixture, read
 
+from kb.core.cache import SITE_STAMP as STAMP
 from kb.core.settings import Settings
 from kb.site.fast.cut import CutPages, pagefind_html
-from kb.site.output import STAMP, Staging
+from kb.site.output import Staging
 
 PAGE = (
     '<!DOCTYPE html><html lang="{lang}"><head><title>{title}</title></head><body><nav>menu</nav>'
@@ -170,7 +171,7 @@ def test_staging_links_the_previous_build_and_swaps(tmp_path, monkeypatch):
 
 def test_rebuilds_index_the_kept_copies_and_the_edited_page(tmp_path):
     """After a full build the mirror holds every indexed page; a rebuild updates the edited one."""
-    from kb.site.plugin import build_site
+    from kb.site.build import build_site
 
     config = copy_fixture(tmp_path / "kb")
     settings = Settings.load(config)
@@ -195,7 +196,7 @@ def test_rebuilds_index_the_kept_copies_and_the_edited_page(tmp_path):
 
 @pytest.mark.parametrize("internal", [False, True])
 def test_each_audience_has_its_own_mirror(tmp_path, internal):
-    from kb.site.plugin import build_site
+    from kb.site.build import build_site
 
     config = copy_fixture(tmp_path / "kb")
     settings = Settings.load(config)
@@ -209,7 +210,7 @@ def test_theme_listing_skips_hidden_folders_and_nothing_mkdocs_keeps(tmp_path):
     from mkdocs.config import load_config
     from mkdocs.structure.files import Files
 
-    from kb.site.plugin import ThemeLoader
+    from kb.site.fast.templates import ThemeLoader
 
     config = load_config(config_file=str(copy_fixture(tmp_path / "kb")))
     dirs = config.theme.dirs

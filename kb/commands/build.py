@@ -35,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
     # link in the previous build while MkDocs is imported and configured (see kb.site_output)
     staging = Staging.for_site(settings, args.internal, args.full)
     try:
-        from kb.site.plugin import build_site
+        from kb.site.build import build_site
     except BaseException:
         staging.close()
         raise

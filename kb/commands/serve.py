@@ -85,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
     """Serve until interrupted."""
     settings = load_settings(args.config)
     if args.live:
-        from kb.site.plugin import serve
+        from kb.site.build import serve
 
         serve(settings, args.host, args.port, internal=args.internal)
         return 0

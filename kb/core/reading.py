@@ -262,5 +262,3 @@ def body_problems(article: Article) -> list[tuple[int, str, str]]:
     if not article.department:
         problems.append((1, "department", "an SOP needs a department"))
     return problems
-
-

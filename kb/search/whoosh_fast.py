@@ -142,7 +142,9 @@ class Scored(NamedTuple):
     score: float
 
 
-def _long_or(part: Postings, cs: list[Concept], limit: int, allowed: set[int] | None) -> list[Scored]:
+def _long_or(
+    part: Postings, cs: list[Concept], limit: int, allowed: set[int] | None
+) -> list[Scored]:
     """The best `limit` documents for an OR of many concepts (a ticket), from cached postings.
 
     The same documents, scores and order as Whoosh's search with `array_or` (tested): each

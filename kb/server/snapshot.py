@@ -27,7 +27,6 @@ from kb.core.errors import KBError
 from kb.search.index import generations
 
 if TYPE_CHECKING:
-
     from kb.core.collection import KnowledgeBase
     from kb.core.settings import Settings
     from kb.search.searcher import Searcher

@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import hashlib
-import html
 import json
-import re
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from kb.core import sop
 from kb.core.article import Article
 from kb.core.collection import KnowledgeBase
-from kb.site.i18n import count_label, format_date, language_name, strings
 from kb.core.text import slugify
+from kb.site.i18n import count_label, format_date, language_name, strings
 
 POPULAR_COUNT = 6
 # short icon names in mkdocs.yml -> Material's bundled icons (a name with "/" is used as given)
@@ -307,25 +304,3 @@ class SiteModel:
         ]
         data = json.dumps([self.internal, rows], default=str, sort_keys=True)
         return hashlib.sha256(data.encode("utf-8")).hexdigest()[:16]
-
-
-MERMAID = re.compile(r'<pre class="mermaid"><code>(.*?)</code></pre>', re.S)
-H2 = re.compile(r"(<h2[^>]*>.*?</h2>)", re.S)
-TAGS = re.compile(r"<[^>]+>")
-
-
-def mermaid_html(page_html: str) -> str:
-    """Turn Mermaid fences into <div class="kb-mermaid"> blocks that the theme renders offline."""
-    return MERMAID.sub(r'<div class="kb-mermaid">\1</div>', page_html)
-
-
-def sop_html(page_html: str) -> str:
-    """Wrap each SOP section of rendered HTML in <section class="kb-sop kb-sop-KEY">."""
-    parts = H2.split(page_html)
-    out = [parts[0]]
-    for i in range(1, len(parts), 2):
-        heading, rest = parts[i], parts[i + 1] if i + 1 < len(parts) else ""
-        text = html.unescape(TAGS.sub("", heading)).replace("¶", "").strip()
-        key = sop.section_key(text) or "other"
-        out.append(f'<section class="kb-sop kb-sop-{key}">{heading}{rest}</section>')
-    return "".join(out)

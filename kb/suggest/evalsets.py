@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -117,7 +118,7 @@ def eval_settings(config: str | Path, langs: tuple[str, ...]) -> Settings:
         base,
         languages=langs,
         default_lang=langs[0],
-        synonyms_file=base.kb_dir / "no-synonyms.yml",
+        synonyms_file=Path(os.devnull),  # no file: no synonyms
         warnings=[],
     )
 

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import shutil
-import threading
-import time
 from pathlib import Path
 
+from kb.core import cache, fs
+
 BODY_END = "<!--kb:pagefind-body-end-->"  # theme/main.html puts it after the data-pagefind-body div
-VERSION = 1  # of pagefind_html's output and the manifest: another version starts over
+VERSION = 2  # of pagefind_html's output and the manifest: another version starts over
 FORK_MIN = 50  # new copies worth writing in a forked process after the build
 
 
@@ -30,12 +29,6 @@ def pagefind_html(html: str) -> str:
         return html
     start = html.rfind("<", 0, body)
     return f"<!DOCTYPE html>\n{html[html.find('<html') : head_end]}</head><body>{html[start:end]}</body></html>"
-
-
-def _identity(path: Path) -> list[int]:
-    """The file a page is: device, inode, modification time and size."""
-    st = path.stat()
-    return [st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size]
 
 
 class CutPages:
@@ -60,17 +53,13 @@ class CutPages:
     @classmethod
     def open(cls, root: Path) -> CutPages | None:
         """Take the mirror at `root`; None when another build holds it or it cannot be written."""
-        lock = _lock(root, wait=0)
+        lock = fs.lock(root / ".lock", wait=0)
         if lock is None:
             return None
         manifest = root / "manifest.json"
-        try:
-            data = json.loads(manifest.read_text(encoding="utf-8"))
-            entries = data["pages"] if data.get("version") == VERSION else None
-            entries = entries if isinstance(entries, dict) else None
-            manifest.unlink()
-        except (OSError, ValueError, KeyError, AttributeError):
-            entries = None
+        entries = cache.load(manifest, VERSION, "")
+        entries = entries if isinstance(entries, dict) else None
+        manifest.unlink(missing_ok=True)
         if entries is None:  # first use, another version, or a build that never ended
             shutil.rmtree(root / "pages", ignore_errors=True)
             entries = {}
@@ -79,10 +68,10 @@ class CutPages:
     @staticmethod
     def wait(root: Path, timeout: float = 30.0) -> bool:
         """Wait until no build or writer holds the mirror at `root`; False on timeout."""
-        lock = _lock(root, wait=timeout)
+        lock = fs.lock(root / ".lock", wait=timeout)
         if lock is None:
             return False
-        os.close(lock)
+        fs.unlock(lock)
         return True
 
     def reuse(self, site_dir: Path, paths: list[str]) -> Path:
@@ -92,7 +81,7 @@ class CutPages:
             self._drop(path)
         folders: set[Path] = set()
         for path in paths:
-            identity = _identity(site_dir / path)
+            identity = fs.file_identity(site_dir / path)
             entry = self._entries.get(path)
             if entry is not None and entry[:4] == identity:
                 continue
@@ -127,7 +116,7 @@ class CutPages:
                 for path, cut in sorted(held.items()):
                     had_copy = self._entries.pop(path, [0])[-1]
                     try:
-                        identity = _identity(site_dir / path)
+                        identity = fs.file_identity(site_dir / path)
                     except FileNotFoundError:  # indexed but not written (a plugin dropped it)
                         cut = None
                     else:
@@ -139,8 +128,7 @@ class CutPages:
         except OSError:
             pass  # no manifest: the next build starts over
         finally:
-            with contextlib.suppress(OSError):
-                os.close(self._lock)
+            fs.unlock(self._lock)
 
     def _write_all(self, copies: dict[str, str | None]) -> None:
         """Write (or with None remove) the copies, then the manifest."""
@@ -150,13 +138,12 @@ class CutPages:
             target.unlink(missing_ok=True)
             if cut is not None:
                 _write(target, cut, folders)
-        tmp = self.root / "manifest.json.tmp"
-        tmp.write_text(json.dumps({"version": VERSION, "pages": self._entries}), "utf-8")
-        os.replace(tmp, self.root / "manifest.json")
+        if not cache.save(self.root / "manifest.json", VERSION, "", self._entries):
+            raise OSError("the manifest was not written")
 
     def _fork_writer(self, copies: dict[str, str | None]) -> bool:
         """Write the copies in a detached process that holds the lock; False where unsafe."""
-        if not hasattr(os, "fork") or threading.active_count() > 1:
+        if not fs.can_fork():
             return False
         child = os.fork()
         if child:
@@ -176,29 +163,6 @@ class CutPages:
         except BaseException:
             pass  # no manifest: the next build cuts again
         os._exit(0)
-
-
-def _lock(root: Path, wait: float) -> int | None:
-    """Take the mirror's lock, trying for up to `wait` seconds; the descriptor, or None."""
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - Windows: no mirror, a temporary folder each build
-        return None
-    try:
-        root.mkdir(parents=True, exist_ok=True)
-        lock = os.open(root / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
-    except OSError:
-        return None
-    deadline = time.monotonic() + wait
-    while True:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return lock
-        except OSError:
-            if time.monotonic() >= deadline:
-                os.close(lock)
-                return None
-            time.sleep(0.02)
 
 
 def copy_cut(page: Path, target: Path, folders: set[Path]) -> bool:

@@ -1,12 +1,10 @@
-"""Search for the built help site: Pagefind (one index per `<html lang>`) and the kb index."""
+"""Pagefind fed page by page while MkDocs renders, from an event loop in a thread of its own."""
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
 import contextlib
-import importlib
-import importlib.util
 import json
 import logging
 import os
@@ -16,12 +14,11 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from kb.core.collection import KnowledgeBase
 from kb.core.errors import KBError
 from kb.site.fast.cut import CutPages, copy_cut, pagefind_html
+from kb.site.pagefind import BUNDLE, new_index, write_bundle
 
 log = logging.getLogger(__name__)
-BUNDLE = "pagefind"
 
 
 class PagefindStream:
@@ -32,20 +29,15 @@ class PagefindStream:
     """
 
     def __init__(self, site_dir: Path, mirror: Path | None = None) -> None:
-        try:
-            from pagefind.index import IndexConfig, PagefindIndex
-        except ImportError:  # pragma: no cover - pagefind is a dependency of the site extra
-            raise KBError("browser search needs Pagefind: pip install 'pagefind[bin]'") from None
         self.site_dir = site_dir
         self.paths: set[str] = set()
         self._pending: list[concurrent.futures.Future[int]] = []
+        self._index = new_index(site_dir)
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="pagefind", daemon=True)
         self._thread.start()
-        config = IndexConfig(output_path=str(site_dir / BUNDLE), exclude_selectors=[".headerlink"])
-        self._index = PagefindIndex(config=config)
         self._ready = self._submit(self._start())
-        # the cut pages kept for the next build (see kb.site_cut); None: cut into a temporary folder
+        # the cut pages kept for the next build (kb.site.fast.cut); None: cut into a temporary folder
         self.cut = CutPages.open(mirror) if mirror is not None else None
 
     async def _start(self) -> None:
@@ -150,58 +142,6 @@ class PagefindStream:
         self._loop.close()
 
 
-async def write_bundle(index: Any, out: Path) -> None:
-    """Write the Pagefind bundle of `index` into `out` ourselves, every file complete.
-
-    Pagefind's own write answers before its last writes reach the disk (tokio files dropped
-    unflushed) and the client then terminates the service: now and then pagefind-entry.json
-    or a fragment came out empty. So the files are fetched from the service and written here.
-    A bundle already in `out` (a rebuild's hard links to the live site) is updated: files with
-    the same bytes are kept, the others unlinked before writing, so the live site never changes;
-    after a one-article edit that leaves all but a handful of about a thousand files alone.
-    """
-    reader = getattr(getattr(getattr(index, "_service", None), "_backend", None), "stdout", None)
-    if reader is None or not hasattr(reader, "_limit"):  # a client we do not know: its own write
-        shutil.rmtree(out, ignore_errors=True)  # it would write through the hard links
-        await index.write_files()
-        return
-    reader._limit = max(reader._limit, 1 << 31)  # the reply holds the whole bundle
-    update_files(out, {file["path"]: file["content"] for file in await index.get_files()})
-    json.loads((out / "pagefind-entry.json").read_text(encoding="utf-8"))  # complete, or raise
-
-
-def update_files(out: Path, files: dict[str, bytes]) -> int:
-    """Make `out` hold exactly `files` (relative path to bytes); return how many were written.
-
-    A file already there with the same bytes is kept; any other is unlinked before it is
-    written, never written through (it may be a hard link into the live site).
-    """
-    written = 0
-    folders: set[Path] = set()
-    for rel, content in files.items():
-        path = out / rel
-        try:
-            if path.stat().st_size == len(content) and path.read_bytes() == content:
-                continue
-            path.unlink()
-        except FileNotFoundError:
-            pass
-        if path.parent not in folders:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            folders.add(path.parent)
-        path.write_bytes(content)
-        written += 1
-    for folder, _, names in os.walk(out, topdown=False):
-        for name in names:
-            path = Path(folder, name)
-            if path.relative_to(out).as_posix() not in files:
-                path.unlink()
-        with contextlib.suppress(OSError):
-            if folder != str(out):
-                os.rmdir(folder)  # only when empty
-    return written
-
-
 def page_url(path: str) -> str:
     """The URL Pagefind gives the page at `path`: index.html dropped, as with --site."""
     url = "/" + path
@@ -231,61 +171,3 @@ async def _read_responses(service: Any) -> None:
             future.set_exception(Exception(payload.get("message"), payload.get("original_message")))
         else:
             future.set_result(payload)
-
-
-def build_search_index(kb: KnowledgeBase) -> None:
-    """Bring the kb search index (.kb/index) in line with the KB."""
-    from kb.search.index import build_index
-
-    build_index(kb)
-
-
-class IndexProcess:
-    """build_search_index(kb) in a forked child, so it runs on another core while MkDocs renders."""
-
-    def __init__(self, process: Any, reader: Any) -> None:
-        self.process = process
-        self.reader = reader
-
-    @classmethod
-    def start(cls, kb: KnowledgeBase) -> IndexProcess | None:
-        """Fork the indexer; None where forking is unsafe (threads running) or unavailable."""
-        import multiprocessing
-        import threading
-
-        if threading.active_count() > 1 or "fork" not in multiprocessing.get_all_start_methods():
-            return None
-        ctx = multiprocessing.get_context("fork")
-        reader, writer = ctx.Pipe(duplex=False)
-        process = ctx.Process(target=_index_child, args=(kb, writer), name="kb-index")
-        process.start()
-        writer.close()
-        return cls(process, reader)
-
-    def join(self) -> None:
-        """Wait for the child; raise KBError with its message when it failed."""
-        try:
-            message: str | None = self.reader.recv()
-        except EOFError:  # the child closed the pipe without a message: it succeeded or died
-            message = None
-        self.wait()
-        if message is None and self.process.exitcode != 0:
-            message = f"the indexing process died (exit code {self.process.exitcode})"
-        if message is not None:
-            raise KBError(f"the search index was not built: {message}")
-
-    def wait(self) -> None:
-        """Wait for the child to end and release its pipe."""
-        self.process.join()
-        self.reader.close()
-
-
-def _index_child(kb: KnowledgeBase, writer: Any) -> None:
-    try:
-        build_search_index(kb)
-    except KBError as exc:
-        writer.send(str(exc))
-    except Exception as exc:  # report it to the parent; a traceback goes to stderr
-        log.debug("the search index failed", exc_info=True)
-        writer.send(f"{type(exc).__name__}: {exc}")
-    writer.close()

@@ -1,0 +1,95 @@
+"""The commands' way into MkDocs: `kb build` builds beside the live site and swaps; `kb serve --live`."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+from mkdocs.config import load_config
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.exceptions import Abort, MkDocsException
+
+from kb.core.errors import KBError, UsageError
+from kb.core.settings import Settings
+from kb.site.output import Staging
+from kb.site.plugin import AUDIENCE_ENV, KBPlugin
+
+
+def load(settings: Settings, site_dir: Path, internal: bool) -> tuple[MkDocsConfig, KBPlugin]:
+    """The MkDocs config of `settings` writing into `site_dir`, and its kb plugin."""
+    if settings.config_file is None:
+        raise UsageError("kb build needs a mkdocs.yml with the kb plugin (give --config PATH)")
+    config = load_config(config_file=str(settings.config_file), site_dir=str(site_dir))
+    plugin = config.plugins.get("kb")
+    if not isinstance(plugin, KBPlugin):
+        raise UsageError(f"{settings.config_file}: add the kb plugin under 'plugins:'")
+    plugin.config.internal = internal
+    # this build's switches are the caller's (the same mkdocs.yml, or settings changed in code)
+    plugin.config.parallel = settings.parallel
+    plugin.config.cache = settings.cache
+    plugin.kb_build = True
+    return config, plugin
+
+
+@contextlib.contextmanager
+def _mkdocs_errors(plugin: KBPlugin) -> Iterator[None]:
+    try:
+        yield
+    except (Abort, MkDocsException) as exc:
+        if plugin.failure is not None:
+            raise plugin.failure from None
+        raise KBError(f"the site build failed: {exc}") from None
+
+
+class _DropDirtyWarning(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "'dirty' build" not in record.getMessage()
+
+
+def build_site(
+    settings: Settings, internal: bool = False, full: bool = False, staging: Staging | None = None
+) -> Path:
+    """Build the public (or internal) site beside its target, then swap it in; return the target.
+
+    `staging` is the folder to build in when the caller started it early (see kb.site.output).
+    """
+    from mkdocs.commands.build import build
+
+    staging = staging or Staging.for_site(settings, internal, full)
+    pid = os.getpid()
+    try:
+        config, plugin = load(settings, staging.folder, internal)
+        quiet = _DropDirtyWarning()
+        logging.getLogger("mkdocs.commands.build").addFilter(quiet)
+        staging.ready()
+        try:
+            with _mkdocs_errors(plugin):
+                # dirty: MkDocs skips the pages whose is_modified() is False: the ones an
+                # incremental build keeps and the other renderer's half (kb.site.fast.split)
+                build(config, dirty=True)
+        finally:
+            logging.getLogger("mkdocs.commands.build").removeFilter(quiet)
+        return staging.commit()
+    finally:
+        if os.getpid() != pid:  # a forked renderer never gets here normally; never cleans up
+            os._exit(1)
+        staging.close()
+
+
+def serve(settings: Settings, host: str, port: int, internal: bool = False) -> None:
+    """Preview the site with live reload (the agents' site with internal=True)."""
+    from mkdocs.commands.serve import serve as mkdocs_serve
+
+    if settings.config_file is None:
+        raise UsageError("kb serve needs a mkdocs.yml with the kb plugin (give --config PATH)")
+    if internal:
+        os.environ[AUDIENCE_ENV] = "internal"
+    try:
+        mkdocs_serve(
+            config_file=str(settings.config_file), dev_addr=f"{host}:{port}", livereload=True
+        )
+    except (Abort, MkDocsException) as exc:
+        raise KBError(f"the preview failed: {exc}") from None
