@@ -342,7 +342,7 @@ def test_synonym_file_errors_name_file_and_line(tmp_path: Path) -> None:
 def test_index_in_memory_leaves_kb_dir_alone(tmp_path: Path) -> None:
     settings = write_kb(tmp_path, ARTICLES)
     kb = KnowledgeBase.load(settings)
-    before = sorted(settings.kb_dir.rglob("*"))  # the article cache (kb.article_cache)
+    before = sorted(settings.kb_dir.rglob("*"))  # the article cache (kb.core.reading)
     assert all("index" not in p.parts for p in before)
     with index_in_memory(kb.articles, settings) as s:
         assert s.search("invoice", lang="en").ids() == ["download-invoice"]

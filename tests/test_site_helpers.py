@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
 from kb.core.collection import KnowledgeBase
@@ -39,6 +40,14 @@ def built_fixture() -> tuple[Path, Path, Path]:
     public = build_site(settings, internal=False, full=True)
     internal = build_site(settings, internal=True, full=True)
     return config, public, internal
+
+
+def edit(config: Path, rel: str, old: str, new: str) -> Path:
+    """Replace `old` by `new` in the article `rel` of the KB of `config`, a moment after its build."""
+    source = config.parent / "articles" / rel
+    time.sleep(0.05)  # a new modification time
+    source.write_text(source.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
+    return source
 
 
 def read(site: Path, rel: str) -> str:

@@ -17,15 +17,9 @@ from kb.core.settings import Settings
 from kb.search.index import build_index
 from kb.search.searcher import Searcher, open_searcher
 from tests.conftest import REPO
-from tests.test_search import ARTICLES, write_kb
+from tests.test_search import ARTICLES, searcher, write_kb
 
-
-@pytest.fixture(scope="module")
-def searcher(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    settings = write_kb(tmp_path_factory.mktemp("kb"), ARTICLES)
-    build_index(KnowledgeBase.load(settings))
-    with open_searcher(settings) as s:
-        yield s
+__all__ = ["searcher"]  # the small KB's searcher, a fixture of test_search.py
 
 
 # -- the array OR (speed only: the same hits and scores as Whoosh's own) ------------------------

@@ -32,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
 
     settings = load_settings(args.config)
     start = time.perf_counter()
-    # link in the previous build while MkDocs is imported and configured (see kb.site_output)
+    # link in the previous build while MkDocs is imported and configured (see kb.site.output)
     staging = Staging.for_site(settings, args.internal, args.full)
     try:
         from kb.site.build import build_site

@@ -5,14 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING
 
 from kb.commands import add_config_argument, load_settings
-from kb.commands._output import Progress
+from kb.commands._output import Progress, suggestions_table
 from kb.core.errors import UsageError
 
 if TYPE_CHECKING:
-    from kb.suggest.suggester import Suggester, Suggestions
+    from kb.suggest.suggester import Suggester
     from kb.suggest.tickets import Ticket
 
 HELP = "Suggest articles for a support ticket (text, stdin, or a helpdesk export with --tickets)."
@@ -79,7 +79,7 @@ def _single(suggester: Suggester, text: str, args: argparse.Namespace, out: IO[s
     if args.json:
         print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2), file=out)
     else:
-        print(table(result), file=out)
+        print(suggestions_table(result), file=out)
     return 0
 
 
@@ -109,31 +109,3 @@ def _batch(suggester: Suggester, args: argparse.Namespace, out: IO[str]) -> int:
         file=sys.stderr,
     )
     return 1 if tf.errors else 0
-
-
-def table(result: Suggestions) -> str:
-    """The suggestions as a terminal table with the reasons."""
-    lines = []
-    if result.abstained:
-        lines.append("No good article for this ticket. Weakest guesses, for reference:")
-    if not result.suggestions:
-        return "No articles to suggest."
-    rows = [("#", "score", "article", "why")]
-    for n, s in enumerate(result.suggestions, 1):
-        rows.append((str(n), f"{s.score:.2f}", f"{s.title} ({s.id})", _why(s.reasons)))
-    width = [max(len(r[i]) for r in rows) for i in range(3)]
-    for r in rows:
-        lines.append("  ".join(c.ljust(width[i]) for i, c in enumerate(r[:3])) + "  " + r[3])
-    for n, s in enumerate(result.suggestions, 1):
-        lines.append(f"  {n}. {s.reasons.get('section_url') or s.url}")
-    return "\n".join(lines)
-
-
-def _why(reasons: dict[str, Any]) -> str:
-    parts = []
-    if reasons.get("matched_terms"):
-        parts.append("words: " + ", ".join(reasons["matched_terms"][:6]))
-    if reasons.get("section"):
-        parts.append(f"section: {reasons['section']}")
-    parts.append(f"meaning {reasons.get('semantic_score', 0):.2f}")
-    return "; ".join(parts)

@@ -72,7 +72,7 @@ class IndexReport:
 
 
 def schema() -> Any:
-    """Return the Whoosh schema: terms are pre-analysed by kb.analysis, so fields split on spaces."""
+    """Return the Whoosh schema: terms are pre-analysed by kb.search.analysis, so fields split on spaces."""
     from whoosh import analysis, fields
 
     space = analysis.SpaceSeparatedTokenizer()

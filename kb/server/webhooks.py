@@ -1,4 +1,4 @@
-"""Helpdesk webhook payloads (Zendesk, Freshdesk) to Tickets, through kb.tickets' cleaning.
+"""Helpdesk webhook payloads (Zendesk, Freshdesk) to Tickets, through kb.suggest.tickets and its cleaning.
 
 Only the fields named in FIELDS are read (anything else in a payload is ignored), each checked for
 its type, so what the OpenAPI description promises is exactly what is accepted.
