@@ -200,24 +200,24 @@ class Option:
 
 # every kb setting, declared once: validated below, declared to MkDocs by kb.site.config
 OPTIONS: tuple[Option, ...] = (
-    Option("languages", "language codes of the KB; the first is the default unless default_lang"),
-    Option("default_lang", "the language of the site root and of articles without lang"),
-    Option("categories", "slug: {title, description, icon}; titles may differ per language"),
-    Option("defaults", "default front-matter values, such as review_every: 1y"),
-    Option("featured", "ids of the articles on each home page"),
-    Option("popular", "ids of the popular articles (default: those linked to most tickets)"),
-    Option("support", "contact block on each page: email, url, phone, hours"),
-    Option("feedback_url", 'where "Was this helpful?" posts its votes, e.g. /api/feedback'),
-    Option("synonyms", "the search synonyms file (default search/synonyms.yml)"),
-    Option("queries", "the golden search queries file (default search/queries.yml)"),
-    Option("model", "the embedding model of the suggester"),
-    Option("model_backend", "auto, torch, onnx or onnx-int8: what runs the model"),
-    Option("model_languages", "languages the model understands; elsewhere keywords decide"),
-    Option("max_article_kb", "the largest article file accepted, in KB (default 1024)"),
-    Option("kb_dir", "where kb keeps its index and caches (default .kb)"),
-    Option("internal_site_dir", "where kb build --internal writes (default site-internal)"),
-    Option("parallel", "false: read, index and build in one process, none of kb's speed-ups"),
-    Option("cache", "false: keep no caches in .kb/cache between runs"),
+    Option("languages", "the KB's language codes (default: `[default_lang]`)"),
+    Option("default_lang", "the language of the site root and of articles without `lang` (`en`)"),
+    Option("categories", "`slug: {title, description, icon}`; title and description per language"),
+    Option("defaults", "front-matter values for articles without them, such as `review_every: 1y`"),
+    Option("featured", "ids of the articles on each language's home page"),
+    Option("popular", "ids of the popular articles (default: those linked to the most tickets)"),
+    Option("support", "the contact block: `email`, `url`, `phone`, `hours`"),
+    Option("feedback_url", 'where "Was this helpful?" posts its votes, e.g. `/api/feedback`'),
+    Option("synonyms", "the search synonyms file (`search/synonyms.yml`)"),
+    Option("queries", "the golden search queries (`search/queries.yml`), run by `kb check`"),
+    Option("model", "the suggester's embedding model (`all-MiniLM-L6-v2`)"),
+    Option("model_backend", "what runs the model: `auto`, `torch`, `onnx` or `onnx-int8`"),
+    Option("model_languages", "the languages the model understands (`[en]`); elsewhere keywords"),
+    Option("max_article_kb", "the largest article file accepted, in KB (`1024`)"),
+    Option("kb_dir", "where kb keeps its search index and caches (`.kb`)"),
+    Option("internal_site_dir", "where `kb build --internal` writes the agents' site (`site-internal`)"),
+    Option("parallel", "`false`: build in one process, without kb's speed machinery (`true`)"),
+    Option("cache", "`false`: no cached articles, templates, cut pages or stale answers (`true`)"),
 )
 PATH_OPTIONS = {
     "internal_site_dir": "internal_site_dir",
@@ -325,3 +325,10 @@ def _defaults(value: Any, s: Settings, where: str) -> dict[str, Any]:
         except Invalid as exc:
             raise SettingsError(f"{where}: kb.defaults.{key}: {exc.message}") from None
     return out
+
+
+def settings_reference() -> str:
+    """The kb settings as a Markdown table (docs/site.md embeds it; a test keeps it current)."""
+    rows = ["| setting | what it does (default) |", "| --- | --- |"]
+    rows += [f"| `{o.name}` | {o.help} |" for o in OPTIONS]
+    return "\n".join(rows) + "\n"
