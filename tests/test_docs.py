@@ -43,7 +43,9 @@ def test_every_command_is_in_the_readme():
 def test_the_docs_cite_only_files_that_exist():
     import re
 
-    cited = re.compile(r"(?<![\w./-])((?:kb|bench|tests|theme|scripts|docs|examples|search)/[\w./-]*\w)")
+    cited = re.compile(
+        r"(?<![\w./-])((?:kb|bench|tests|theme|scripts|docs|examples|search)/[\w./-]*\w)"
+    )
     missing = []
     for page in [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]:
         for n, line in enumerate(page.read_text(encoding="utf-8").splitlines(), 1):

@@ -215,7 +215,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("model_languages", "the languages the model understands (`[en]`); elsewhere keywords"),
     Option("max_article_kb", "the largest article file accepted, in KB (`1024`)"),
     Option("kb_dir", "where kb keeps its search index and caches (`.kb`)"),
-    Option("internal_site_dir", "where `kb build --internal` writes the agents' site (`site-internal`)"),
+    Option(
+        "internal_site_dir", "where `kb build --internal` writes the agents' site (`site-internal`)"
+    ),
     Option("parallel", "`false`: build in one process, without kb's speed machinery (`true`)"),
     Option("cache", "`false`: no cached articles, templates, cut pages or stale answers (`true`)"),
 )
