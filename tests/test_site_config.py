@@ -22,3 +22,12 @@ def test_a_switch_must_be_true_or_false(make_kb, capsys, switch):
     assert f"kb.{switch}: must be true or false" in capsys.readouterr().err
     config = make_kb({"en/a.md": {"title": "A"}}, kb_options={switch: False})
     assert main(["check", str(config)]) == 0
+
+
+def test_enabled_false_is_mkdocs_own_switch(make_kb):
+    from mkdocs.config import load_config
+
+    config = make_kb({"en/a.md": {"title": "A"}}, kb_options={"enabled": False})
+    assert "kb" not in load_config(config_file=str(config)).plugins
+    config = make_kb({"en/a.md": {"title": "A"}}, kb_options={"enabled": True})
+    assert "kb" in load_config(config_file=str(config)).plugins

@@ -11,8 +11,8 @@ With `parallel: true`, the default, a build
 `kb build` also links the previous site in with `cp -al` and deletes old sites in the background
 (kb.site.output). With `parallel: false` none of this runs and nothing of MkDocs or Pagefind is
 patched: one process renders every page, then the written site is indexed by Pagefind in one
-pass (kb.site.pagefind), then the kb search index is built. The pages and search results are
-the same either way (tests/test_site_fast.py).
+pass (kb.site.pagefind), then the kb search index is built. The pages and the Pagefind records
+are the same either way (tests/split_cases.py; tests/test_site_fast.py checks the switch).
 """
 
 from __future__ import annotations

@@ -19,6 +19,7 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from kb.core import fs
 from kb.core.errors import KBError
 
 MIN_PAGES = 150  # below this, forking costs more than it saves
@@ -70,12 +71,7 @@ class RenderSplit:
         `pages` are the documentation files this build renders, `others` every file the child
         must not write (static files). Forking needs a single-threaded process with two cores.
         """
-        if (
-            len(pages) < (MIN_PAGES if minimum is None else minimum)
-            or (os.cpu_count() or 1) < 2
-            or not hasattr(os, "fork")
-            or threading.active_count() > 1
-        ):
+        if len(pages) < (MIN_PAGES if minimum is None else minimum) or not fs.can_fork(cores=2):
             return None
         ordered = sorted(pages, key=lambda f: f.dest_uri)
         mine, theirs = ordered[0::2], ordered[1::2]
