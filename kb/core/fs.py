@@ -152,12 +152,9 @@ class Generations:
 
     def current(self) -> Path | None:
         """The live generation folder, or None when there is none yet."""
-        try:
-            name = (self.root / "CURRENT").read_text(encoding="utf-8").strip()
-        except OSError:
-            return None
-        path = self.root / name
-        return path if name and (path / self.complete).is_file() else None
+        name = self.current_name()
+        path = self.root / name if name else None
+        return path if path is not None and (path / self.complete).is_file() else None
 
     def current_name(self) -> str | None:
         """The name CURRENT holds (None when unreadable): cheap, for watchers."""
