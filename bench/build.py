@@ -199,7 +199,7 @@ def write_configs(root: Path) -> None:
     }
     kb_cfg = {
         **common,
-        "theme": {"name": "material", "custom_dir": str(REPO / "theme"), "font": False},
+        "theme": {"name": "material", "font": False},
         "plugins": [
             {
                 "kb": {

@@ -21,7 +21,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 MINIMAL_CONFIG: dict[str, Any] = {
     "site_name": "Test Help",
     "docs_dir": "articles",
-    "theme": {"name": "material", "custom_dir": str(REPO / "theme")},
+    "theme": {"name": "material"},
     "plugins": [{"kb": {"languages": ["en", "nl", "sv"], "default_lang": "en"}}],
 }
 

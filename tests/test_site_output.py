@@ -213,6 +213,7 @@ def test_theme_listing_skips_hidden_folders_and_nothing_mkdocs_keeps(tmp_path):
     from kb.site.fast.templates import ThemeLoader
 
     config = load_config(config_file=str(copy_fixture(tmp_path / "kb")))
+    config.plugins.on_config(config)  # the kb plugin brings its theme and a ThemeLoader
     dirs = config.theme.dirs
     everything = jinja2.FileSystemLoader(dirs).list_templates()
     listed = ThemeLoader(dirs).list_templates()
@@ -227,5 +228,4 @@ def test_theme_listing_skips_hidden_folders_and_nothing_mkdocs_keeps(tmp_path):
 
     assert assets(ThemeLoader(dirs)) == assets(jinja2.FileSystemLoader(dirs))
     assert "assets/kb.css" in assets(ThemeLoader(dirs))
-    config.plugins.on_config(config)  # the kb plugin hands MkDocs environments with a ThemeLoader
     assert type(config.theme.get_env().loader) is ThemeLoader

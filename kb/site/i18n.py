@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import importlib.util
+from pathlib import Path
 
 LANGUAGE_NAMES = {"en": "English", "nl": "Nederlands", "sv": "Svenska", "de": "Deutsch"}
 
@@ -161,3 +164,23 @@ def format_date(day: dt.date | None, lang: str) -> str:
 def language_name(lang: str) -> str:
     """Return the name of a language in that language ("nl" -> "Nederlands")."""
     return LANGUAGE_NAMES.get(lang, lang)
+
+
+@functools.cache
+def material_languages() -> dict[str, str]:
+    """Material's interface languages, by lower-case code (`pt-br` -> `pt-BR`)."""
+    spec = importlib.util.find_spec("material")
+    if spec is None or not spec.submodule_search_locations:
+        return {"en": "en"}
+    folder = Path(next(iter(spec.submodule_search_locations))) / "templates/partials/languages"
+    return {path.stem.lower(): path.stem for path in folder.glob("*.html")} or {"en": "en"}
+
+
+def ui_language(lang: str) -> str:
+    """Material's nearest interface language for a language code (`nl_BE` -> `nl`), else `en`."""
+    known = material_languages()
+    code = lang.replace("_", "-").lower()
+    if code in known:
+        return known[code]
+    base = code.split("-")[0]
+    return known.get(base, "en")

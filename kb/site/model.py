@@ -11,7 +11,7 @@ from typing import Any
 from kb.core.article import Article
 from kb.core.collection import KnowledgeBase
 from kb.core.text import slugify
-from kb.site.i18n import count_label, format_date, language_name, strings
+from kb.site.i18n import count_label, format_date, language_name, strings, ui_language
 
 POPULAR_COUNT = 6
 # short icon names in mkdocs.yml -> Material's bundled icons (a name with "/" is used as given)
@@ -144,6 +144,7 @@ class SiteModel:
         return {
             "kind": kind,
             "lang": lang,
+            "ui_lang": ui_language(lang),  # Material's strings: its nearest language
             "s": strings(lang),
             "internal_build": self.internal,
             "home": {"title": strings(lang)["home"], "url": home.url},

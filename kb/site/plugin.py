@@ -17,6 +17,7 @@ from mkdocs.structure.pages import Page
 from mkdocs.utils.templates import TemplateContext
 
 from kb.core.collection import KnowledgeBase
+from kb.core.configfile import ConfigFile
 from kb.core.errors import KBError
 from kb.core.settings import Settings
 from kb.site.config import KBPluginConfig, kb_options
@@ -24,6 +25,7 @@ from kb.site.fast import Fast
 from kb.site.html import mermaid_html, sop_html, write_redirects
 from kb.site.incremental import Rebuild
 from kb.site.model import SiteModel
+from kb.site.theme import bring_extensions, bring_theme
 
 log = logging.getLogger("mkdocs.plugins.kb")
 AUDIENCE_ENV = "KB_AUDIENCE"  # "internal" builds the agents' site with plain `mkdocs build/serve`
@@ -56,9 +58,14 @@ class KBPlugin(BasePlugin[KBPluginConfig]):
         """Read the kb settings; quiet MkDocs' note about pages left out of the bounded nav."""
         config_file = Path(config.config_file_path or "mkdocs.yml")
         try:
-            settings = Settings.from_config(dict(config), config_file, kb_options(self.config))
+            source = ConfigFile.read(config_file) if config_file.is_file() else None
+            settings = Settings.from_config(
+                dict(config), config_file, kb_options(self.config), source
+            )
+            bring_theme(config, settings)
         except KBError as exc:
             raise self._fail(exc) from exc
+        bring_extensions(config, settings)
         settings.site_dir = Path(config.site_dir)
         self.settings = settings
         config.validation.nav.omitted_files = logging.DEBUG

@@ -1,11 +1,33 @@
-"""The help-centre theme: Material overrides in kb's theme/ folder, and what a build stamps of it."""
+"""The help-centre theme: Material with kb's templates, brought by the plugin, and its stamp.
+
+The templates live in the repository's theme/ folder, which a wheel installs as kb/theme. The
+plugin puts that folder between a team's own `custom_dir` and Material, so a team overrides one
+kb template or partial the way Material's `overrides` folder works.
+"""
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
-THEME_DIR = Path(__file__).resolve().parents[2] / "theme"
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.theme import Theme
+
+from kb.core.errors import SettingsError
+from kb.core.settings import Settings
+from kb.site.i18n import ui_language
+
+
+def _theme_dir() -> Path:
+    installed = Path(__file__).resolve().parents[1] / "theme"  # kb/theme, from a wheel
+    return installed if installed.is_dir() else Path(__file__).resolve().parents[2] / "theme"
+
+
+THEME_DIR = _theme_dir()
+# the theme options MkDocs' own `mkdocs` theme is given when mkdocs.yml names no theme
+DEFAULT_THEMES = (None, "mkdocs")
 
 
 def theme_files() -> Iterator[Path]:
@@ -13,3 +35,74 @@ def theme_files() -> Iterator[Path]:
     for path in sorted(THEME_DIR.rglob("*")):
         if path.is_file():
             yield path
+
+
+def material_dir() -> Path:
+    """Material's templates folder."""
+    spec = importlib.util.find_spec("material")
+    if spec is None or not spec.submodule_search_locations:
+        raise SettingsError("kb needs Material for MkDocs: pip install mkdocs-material")
+    return Path(next(iter(spec.submodule_search_locations))) / "templates"
+
+
+def user_theme(settings: Settings) -> dict[str, Any]:
+    """The `theme:` mapping of mkdocs.yml as written (a bare name becomes `{name: ...}`)."""
+    raw = settings.source.data.get("theme") if settings.source else None
+    if isinstance(raw, str):
+        return {"name": raw}
+    return dict(raw) if isinstance(raw, dict) else {}
+
+
+def bring_theme(config: MkDocsConfig, settings: Settings) -> None:
+    """Make the build's theme Material with kb's templates under the team's own custom_dir."""
+    theme = config.theme
+    where = settings.source.where("theme") if settings.source else "mkdocs.yml"
+    if theme.name in DEFAULT_THEMES:
+        options = {
+            k: v for k, v in user_theme(settings).items() if k not in ("name", "custom_dir")
+        }
+        theme = config.theme = Theme(name="material", custom_dir=theme.custom_dir, **options)
+    elif theme.name != "material":
+        raise SettingsError(
+            f"{where}: theme.name: kb's help centre is built on Material, not {theme.name!r}: "
+            "leave `theme:` out or use `name: material`"
+        )
+    if str(THEME_DIR) not in theme.dirs:
+        theme.dirs.insert(1 if theme.custom_dir else 0, str(THEME_DIR))
+    given = user_theme(settings).get("language")
+    theme["language"] = ui_language(str(given or settings.default_lang))
+
+
+def _mermaid_fence() -> dict[str, Any]:
+    from pymdownx.superfences import fence_code_format
+
+    return {"custom_fences": [{"name": "mermaid", "class": "mermaid", "format": fence_code_format}]}
+
+
+# the Markdown extensions kb's articles and theme are written for, with kb's configuration
+EXTENSIONS: dict[str, Any] = {
+    "toc": lambda: {"permalink": True},
+    "admonition": dict,
+    "attr_list": dict,
+    "def_list": dict,
+    "md_in_html": dict,
+    "tables": dict,
+    "pymdownx.details": dict,
+    "pymdownx.superfences": _mermaid_fence,
+}
+
+
+def bring_extensions(config: MkDocsConfig, settings: Settings) -> None:
+    """Add each Markdown extension kb needs that mkdocs.yml leaves out; the team's own win."""
+    raw = settings.source.data.get("markdown_extensions") if settings.source else None
+    listed = {
+        str(next(iter(entry))) if isinstance(entry, dict) and entry else str(entry)
+        for entry in (raw if isinstance(raw, list) else [])
+    }
+    for name, options in EXTENSIONS.items():
+        if name in listed:
+            continue
+        if name not in config.markdown_extensions:
+            config.markdown_extensions.append(name)
+        if name not in config.mdx_configs and (given := options()):
+            config.mdx_configs[name] = given
