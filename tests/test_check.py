@@ -304,7 +304,7 @@ def test_settings_errors_are_clear(tmp_path, monkeypatch, capsys):
     )
     monkeypatch.chdir(tmp_path)
     assert main(["check"]) == 1
-    assert "mkdocs.yml: kb.default_lang: 'nl' is not in kb.languages" in capsys.readouterr().err
+    assert "mkdocs.yml:6: kb.default_lang: 'nl' is not in kb.languages" in capsys.readouterr().err
 
 
 def test_mkdocs_python_tags_do_not_break_settings(make_kb):

@@ -24,7 +24,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def extra_checks(kb: KnowledgeBase) -> list[ArticleError]:
     """Checks beyond the articles themselves (golden search queries) when their files exist."""
-    problems: list[ArticleError] = []
+    from kb.site.checks import config_problems
+
+    problems: list[ArticleError] = config_problems(kb.settings)
     if kb.settings.queries_file.is_file() and not kb.errors:
         from kb.search.golden import check_golden_queries
 

@@ -14,7 +14,7 @@ TYPES = ("solution", "faq", "sop", "troubleshooting")
 AUDIENCES = ("public", "internal")
 STATUSES = ("draft", "review", "published", "archived")
 ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]*$")
-LANG_RE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
+LANG_RE = re.compile(r"^[a-z]{2,3}([-_][A-Za-z0-9]{2,8})?$")  # en, pt-BR, lu_LU
 DURATION_RE = re.compile(r"^\s*(\d+)\s*([dwmy])\s*$")
 HASH_RE = re.compile(r"^[0-9a-f]{8,64}$")
 

@@ -8,27 +8,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from kb.core.cache import Caches, Layout
-from kb.core.errors import ArticleError, SettingsError, UsageError, display_path
-from kb.core.schema import FIELD_BY_NAME, Context, Invalid, check_value, did_you_mean
-
-
-class _ConfigLoader(yaml.SafeLoader):
-    """Loads mkdocs.yml without executing its tags (`!!python/name:`, `!ENV`, `!relative`)."""
-
-
-def _any_tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
-    if isinstance(node, yaml.ScalarNode):
-        return loader.construct_scalar(node)
-    if isinstance(node, yaml.SequenceNode):
-        return loader.construct_sequence(node)
-    return loader.construct_mapping(node)  # type: ignore[arg-type]
-
-
-_ConfigLoader.add_multi_constructor("!", _any_tag)
-_ConfigLoader.add_multi_constructor("tag:yaml.org,2002:python/", _any_tag)
+from kb.core.configfile import ConfigFile, Key
+from kb.core.errors import ArticleError, SettingsError, UsageError
+from kb.core.schema import (
+    FIELD_BY_NAME,
+    LANG_RE,
+    Context,
+    Invalid,
+    check_value,
+    did_you_mean,
+)
 
 
 @dataclass
@@ -81,6 +71,7 @@ class Settings:
     cache: bool = True  # false: no caches kept in .kb/cache between runs
     today: dt.date | None = None
     warnings: list[ArticleError] = field(default_factory=list)
+    source: ConfigFile | None = None  # the mkdocs.yml read, for the lines of its keys
 
     @property
     def layout(self) -> Layout:
@@ -139,33 +130,43 @@ class Settings:
     @classmethod
     def from_mkdocs(cls, config_file: Path) -> Settings:
         """Read the mkdocs.yml at `config_file` and its `kb` plugin entry."""
-        try:
-            text = config_file.read_text(encoding="utf-8")
-            config = yaml.load(text, Loader=_ConfigLoader) or {}
-        except (OSError, UnicodeDecodeError) as exc:
-            raise SettingsError(f"{config_file}: cannot read: {exc}") from None
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            line = mark.line + 1 if mark else 1
-            raise SettingsError(f"{config_file}:{line}: invalid YAML: {exc}") from None
-        if not isinstance(config, dict):
-            raise SettingsError(f"{config_file}:1: must be a YAML mapping")
-        return cls.from_config(config, config_file, _plugin_entry(config))
+        source = ConfigFile.read(config_file)
+        return cls.from_config(source.data, config_file, source.plugin_entry()[0], source)
 
     @classmethod
     def from_config(
-        cls, config: dict[str, Any], config_file: Path, options: dict[str, Any]
+        cls,
+        config: dict[str, Any],
+        config_file: Path,
+        options: dict[str, Any],
+        source: ConfigFile | None = None,
     ) -> Settings:
         """Build settings from a parsed mkdocs config and the options of its `kb` plugin entry."""
         root = config_file.resolve().parent
-        where = display_path(config_file)
         s = cls(root=root, config_file=config_file.resolve(), **_roots(root))
+        s.source = source or ConfigFile(config_file)
         s.docs_dir = root / str(config.get("docs_dir") or "docs")
         s.site_dir = root / str(config.get("site_dir") or "site")
         s.site_name = str(config.get("site_name") or s.site_name)
         s.site_url = str(config.get("site_url") or "")
-        _apply_options(s, options, where)
+        _apply_options(s, options, _Where(s.source))
         return s
+
+
+class _Where:
+    """`mkdocs.yml:LINE` of a kb option, for its problems."""
+
+    def __init__(self, source: ConfigFile) -> None:
+        self.source = source
+        self.base = source.plugin_entry()[1]
+
+    def __call__(self, *keys: Key) -> str:
+        return self.source.where(*self.base, *keys)
+
+    def warn(self, s: Settings, keys: tuple[Key, ...], message: str) -> None:
+        where, line = self(*keys).rsplit(":", 1)
+        name = "kb." + ".".join(str(k) for k in keys)
+        s.warnings.append(ArticleError(where, int(line), name, message, "warning"))
 
 
 def _roots(root: Path) -> dict[str, Any]:
@@ -176,18 +177,6 @@ def _roots(root: Path) -> dict[str, Any]:
         "synonyms_file": root / "search" / "synonyms.yml",
         "queries_file": root / "search" / "queries.yml",
     }
-
-
-def _plugin_entry(config: dict[str, Any]) -> dict[str, Any]:
-    plugins = config.get("plugins") or []
-    if isinstance(plugins, dict):
-        plugins = [{k: v} for k, v in plugins.items()]
-    for entry in plugins:
-        if entry == "kb":
-            return {}
-        if isinstance(entry, dict) and "kb" in entry:
-            return entry["kb"] or {}
-    return {}
 
 
 @dataclass(frozen=True)
@@ -234,20 +223,12 @@ MODEL_BACKENDS = ("auto", "torch", "onnx", "onnx-int8")
 KNOWN_OPTIONS = (*(o.name for o in OPTIONS), "enabled")
 
 
-def _apply_options(s: Settings, options: dict[str, Any], where: str) -> None:
+def _apply_options(s: Settings, options: dict[str, Any], at: _Where) -> None:
     if not isinstance(options, dict):
-        raise SettingsError(f"{where}: plugins.kb: must be a mapping of settings")
+        raise SettingsError(f"{at()}: plugins.kb: must be a mapping of settings")
     for key in options:
         if key not in KNOWN_OPTIONS:
-            s.warnings.append(
-                ArticleError(
-                    where,
-                    1,
-                    f"kb.{key}",
-                    "unknown setting, ignored" + did_you_mean(key, KNOWN_OPTIONS),
-                    "warning",
-                )
-            )
+            at.warn(s, (key,), "unknown setting, ignored" + did_you_mean(key, KNOWN_OPTIONS))
     for key, attr in PATH_OPTIONS.items():
         if key in options:
             setattr(s, attr, s.root / str(options[key]))
@@ -257,69 +238,105 @@ def _apply_options(s: Settings, options: dict[str, Any], where: str) -> None:
     for key in SWITCHES:
         if key in options:
             if not isinstance(options[key], bool):
-                raise SettingsError(f"{where}: kb.{key}: must be true or false")
+                raise SettingsError(f"{at(key)}: kb.{key}: must be true or false")
             setattr(s, key, options[key])
     if s.model_backend not in MODEL_BACKENDS:
         raise SettingsError(
-            f"{where}: kb.model_backend: {s.model_backend!r} is not one of "
+            f"{at('model_backend')}: kb.model_backend: {s.model_backend!r} is not one of "
             + ", ".join(MODEL_BACKENDS)
         )
-    s.languages = tuple(_str_list(options.get("languages", [s.default_lang]), where, "languages"))
+    s.languages = tuple(_str_list(options.get("languages", [s.default_lang]), at, "languages"))
+    for n, lang in enumerate(s.languages):
+        if not LANG_RE.match(lang):
+            keys = ("languages", n) if "languages" in options else ("default_lang",)
+            raise SettingsError(
+                f"{at(*keys)}: kb.languages: {lang!r} is not a language code such as en, nl or sv"
+            )
     if s.default_lang not in s.languages:
-        raise SettingsError(f"{where}: kb.default_lang: {s.default_lang!r} is not in kb.languages")
+        raise SettingsError(
+            f"{at('default_lang')}: kb.default_lang: {s.default_lang!r} is not in kb.languages"
+        )
     s.model_languages = tuple(
-        _str_list(options.get("model_languages", ["en"]), where, "model_languages")
+        _str_list(options.get("model_languages", ["en"]), at, "model_languages")
     )
-    s.featured = tuple(_str_list(options.get("featured", []), where, "featured"))
-    s.popular = tuple(_str_list(options.get("popular", []), where, "popular"))
-    s.max_article_kb = int(options.get("max_article_kb", s.max_article_kb))
+    s.featured = tuple(_str_list(options.get("featured", []), at, "featured"))
+    s.popular = tuple(_str_list(options.get("popular", []), at, "popular"))
+    size = options.get("max_article_kb", s.max_article_kb)
+    if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+        raise SettingsError(
+            f"{at('max_article_kb')}: kb.max_article_kb: must be a whole number of KB, such as 1024"
+        )
+    s.max_article_kb = size
     support = options.get("support", {}) or {}
     if not isinstance(support, dict):
         raise SettingsError(
-            f"{where}: kb.support: must be a mapping such as {{email: help@example.com}}"
+            f"{at('support')}: kb.support: must be a mapping such as {{email: help@example.com}}"
         )
     s.support = {str(k): str(v) for k, v in support.items()}
-    s.categories = _categories(options.get("categories", {}) or {}, where)
-    s.defaults = _defaults(options.get("defaults", {}) or {}, s, where)
+    s.categories = _categories(options.get("categories", {}) or {}, s, at)
+    s.defaults = _defaults(options.get("defaults", {}) or {}, s, at)
 
 
-def _str_list(value: Any, where: str, key: str) -> list[str]:
+def _str_list(value: Any, at: _Where, key: str) -> list[str]:
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, list) or not all(isinstance(v, str | int) for v in value):
-        raise SettingsError(f"{where}: kb.{key}: must be a list of names")
+        raise SettingsError(f"{at(key)}: kb.{key}: must be a list of names")
     return [str(v) for v in value]
 
 
 def _localised(value: Any, default_lang: str) -> dict[str, str]:
     if isinstance(value, dict):
-        return {str(k): str(v) for k, v in value.items()}
+        return {str(k): str(v) for k, v in value.items() if v is not None and str(v).strip()}
     return {default_lang: str(value)} if value else {}
 
 
-def _categories(value: Any, where: str) -> dict[str, Category]:
+def _categories(value: Any, s: Settings, at: _Where) -> dict[str, Category]:
     if isinstance(value, list):
         value = {str(v): {} for v in value}
     if not isinstance(value, dict):
-        raise SettingsError(f"{where}: kb.categories: must map a slug to its title and description")
+        raise SettingsError(
+            f"{at('categories')}: kb.categories: must map a slug to its title and description"
+        )
     out = {}
+    shorthand = all(not spec for spec in value.values())  # `[account, billing]`: slug titles
     for slug, spec in value.items():
         spec = spec if isinstance(spec, dict) else {"title": spec}
+        keys: tuple[Key, ...] = ("categories", str(slug))
+        title = _localised(spec.get("title"), s.default_lang)
+        shown = str(slug).replace("-", " ").capitalize()
+        if shorthand:
+            pass
+        elif not title:
+            at.warn(s, keys, f"no title; the site shows {shown!r} (give `title:` per language)")
+        elif len(s.languages) > 1:
+            missing = [lang for lang in s.languages if lang not in title]
+            if missing and s.default_lang in title:
+                at.warn(
+                    s,
+                    (*keys, "title"),
+                    f"no title in {', '.join(missing)}; the {s.default_lang} title is shown",
+                )
+            elif missing:
+                at.warn(s, (*keys, "title"), f"no title in {', '.join(missing)}")
         out[str(slug)] = Category(
             slug=str(slug),
-            title=_localised(spec.get("title", str(slug).replace("-", " ").capitalize()), "en"),
-            description=_localised(spec.get("description", ""), "en"),
+            title=title or {s.default_lang: shown},
+            description=_localised(spec.get("description", ""), s.default_lang),
             icon=str(spec.get("icon", "")),
         )
     return out
 
 
-def _defaults(value: Any, s: Settings, where: str) -> dict[str, Any]:
+def _defaults(value: Any, s: Settings, at: _Where) -> dict[str, Any]:
     if not isinstance(value, dict):
-        raise SettingsError(f"{where}: kb.defaults: must map front-matter fields to default values")
+        raise SettingsError(
+            f"{at('defaults')}: kb.defaults: must map front-matter fields to default values"
+        )
     out: dict[str, Any] = {}
     ctx = dataclasses.replace(s.context(), today=None)
     for key, raw in value.items():
+        where = at("defaults", str(key))
         if key not in FIELD_BY_NAME or key in ("id", "title"):
             raise SettingsError(f"{where}: kb.defaults.{key}: not a field that can have a default")
         try:
