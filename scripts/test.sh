@@ -8,3 +8,7 @@ ruff check kb tests bench
 ruff format --check kb tests bench
 mypy kb
 python -m pytest -q -n 2 -p no:cacheprovider "$@"
+if [ "$#" = 0 ]; then
+  # the site tests again on ProperDocs, the maintained continuation of MkDocs 1.x
+  KB_ENGINE=properdocs python -m pytest -q -n 2 -p no:cacheprovider tests/test_site*.py tests/test_init.py
+fi

@@ -18,6 +18,31 @@ REPO = Path(__file__).resolve().parent.parent
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+def under_ci() -> bool:
+    """True when the suite runs as CI (`.ci/run` sets CI=1): nothing may be skipped for set-up."""
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def need_chromium() -> Any:
+    """Playwright's sync API when Debian's Chromium is here; else skip, or fail under CI."""
+    reason = ""
+    if not CHROMIUM.exists():
+        reason = "Debian's Chromium (/usr/bin/chromium) is not installed"
+    else:
+        try:
+            import playwright.sync_api as sync_api
+        except ImportError:
+            reason = "Playwright is not installed"
+    if reason and under_ci():
+        pytest.fail(f"{reason}: CI runs every browser test (scripts/setup.sh installs it)")
+    if reason:
+        pytest.skip(reason, allow_module_level=True)
+    return sync_api
+
+
 MINIMAL_CONFIG: dict[str, Any] = {
     "site_name": "Test Help",
     "docs_dir": "articles",

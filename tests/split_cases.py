@@ -19,6 +19,7 @@ from test_site_helpers import copy_fixture, read
 import kb.site.fast.split as site_split
 from kb.core.errors import KBError
 from kb.core.settings import Settings
+from kb.site import LOGGER
 from kb.site.fast.split import RenderSplit
 
 
@@ -201,7 +202,7 @@ def child_sends_its_pages_and_warnings_to_the_parent(
     if split.child:  # pragma: no cover - runs in the forked child
         try:
             split.send_page("p01/index.html", "<p>één</p>" * 10_000)  # larger than a pipe buffer
-            logging.getLogger("mkdocs.plugins.kb").warning("a child warning")
+            logging.getLogger(f"{LOGGER}.plugins.kb").warning("a child warning")
             split.finish_child()
         finally:
             os._exit(5)
@@ -211,7 +212,7 @@ def child_sends_its_pages_and_warnings_to_the_parent(
     split.join()
     assert got == [("p01/index.html", "<p>één</p>" * 10_000)]
     assert [(r.name, r.getMessage()) for r in caught.records] == [
-        ("mkdocs.plugins.kb", "a child warning")
+        (f"{LOGGER}.plugins.kb", "a child warning")
     ]
 
 

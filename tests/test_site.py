@@ -16,6 +16,7 @@ from kb.cli import main
 from kb.core.collection import KnowledgeBase
 from kb.core.errors import ValidationFailed
 from kb.core.settings import Settings
+from kb.site import ENGINE
 
 pytestmark = pytest.mark.slow
 
@@ -154,12 +155,12 @@ def test_search_index_and_sitemap_hold_only_public_pages(sites):
 def mkdocs_build(
     config: Path, dest: Path, cwd: Path | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """Run a plain `mkdocs build --strict` of `config` into `dest` in a child process."""
+    """Run a plain `mkdocs build --strict` (the engine's) of `config` into `dest` in a child."""
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
     cmd = [
         sys.executable,
         "-m",
-        "mkdocs",
+        ENGINE,
         "build",
         "--strict",
         "-q",

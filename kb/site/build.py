@@ -12,17 +12,22 @@ from mkdocs.config import load_config
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import Abort, MkDocsException
 
-from kb.core.errors import KBError, UsageError
+from kb.core.errors import KBError, SettingsError, UsageError, display_path
 from kb.core.settings import Settings
 from kb.site.output import Staging
 from kb.site.plugin import AUDIENCE_ENV, KBPlugin
+from kb.site import LOGGER
+from kb.site.checks import config_problems
 
 
 def load(settings: Settings, site_dir: Path, internal: bool) -> tuple[MkDocsConfig, KBPlugin]:
     """The MkDocs config of `settings` writing into `site_dir`, and its kb plugin."""
     if settings.config_file is None:
         raise UsageError("kb build needs a mkdocs.yml with the kb plugin (give --config PATH)")
-    config = load_config(config_file=str(settings.config_file), site_dir=str(site_dir))
+    errors = [p for p in config_problems(settings) if p.is_error]
+    if errors:
+        raise SettingsError("\n".join(map(str, errors)))
+    config = _load_config(settings, site_dir)
     plugin = config.plugins.get("kb")
     if not isinstance(plugin, KBPlugin):
         raise UsageError(f"{settings.config_file}: add the kb plugin under 'plugins:'")
@@ -32,6 +37,36 @@ def load(settings: Settings, site_dir: Path, internal: bool) -> tuple[MkDocsConf
     plugin.config.cache = settings.cache
     plugin.kb_build = True
     return config, plugin
+
+
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(level=logging.WARNING)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+def _load_config(settings: Settings, site_dir: Path) -> MkDocsConfig:
+    """MkDocs' own validation of mkdocs.yml; its errors become one SettingsError, no traceback."""
+    assert settings.config_file is not None
+    collect = _Collect()
+    logger = logging.getLogger(f"{LOGGER}.config")
+    logger.addHandler(collect)
+    propagate, logger.propagate = logger.propagate, False  # errors said once, below
+    try:
+        config = load_config(config_file=str(settings.config_file), site_dir=str(site_dir))
+    except (Abort, MkDocsException) as exc:
+        where = display_path(settings.config_file)
+        errors = [r.getMessage() for r in collect.records if r.levelno >= logging.ERROR]
+        raise SettingsError("\n".join(f"{where}: {m}" for m in errors or [str(exc)])) from None
+    finally:
+        logger.removeHandler(collect)
+        logger.propagate = propagate
+    for record in collect.records:  # MkDocs' warnings about the config, as it logs them
+        logger.handle(record)
+    return config
 
 
 @contextlib.contextmanager
@@ -63,7 +98,7 @@ def build_site(
     try:
         config, plugin = load(settings, staging.folder, internal)
         quiet = _DropDirtyWarning()
-        logging.getLogger("mkdocs.commands.build").addFilter(quiet)
+        logging.getLogger(f"{LOGGER}.commands.build").addFilter(quiet)
         staging.ready()
         try:
             with _mkdocs_errors(plugin):
@@ -71,7 +106,7 @@ def build_site(
                 # incremental build keeps and the other renderer's half (kb.site.fast.split)
                 build(config, dirty=True)
         finally:
-            logging.getLogger("mkdocs.commands.build").removeFilter(quiet)
+            logging.getLogger(f"{LOGGER}.commands.build").removeFilter(quiet)
         return staging.commit()
     finally:
         if os.getpid() != pid:  # a forked renderer never gets here normally; never cleans up

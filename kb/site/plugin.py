@@ -26,8 +26,9 @@ from kb.site.html import mermaid_html, sop_html, write_redirects
 from kb.site.incremental import Rebuild
 from kb.site.model import SiteModel
 from kb.site.theme import bring_extensions, bring_theme
+from kb.site import LOGGER
 
-log = logging.getLogger("mkdocs.plugins.kb")
+log = logging.getLogger(f"{LOGGER}.plugins.kb")
 AUDIENCE_ENV = "KB_AUDIENCE"  # "internal" builds the agents' site with plain `mkdocs build/serve`
 
 

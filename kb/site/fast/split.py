@@ -21,9 +21,10 @@ from typing import Any
 
 from kb.core import fs
 from kb.core.errors import KBError
+from kb.site import LOGGER
 
 MIN_PAGES = 150  # below this, forking costs more than it saves
-RELAYED = ("mkdocs",)  # loggers whose warnings the child sends to the parent
+RELAYED = (LOGGER,)  # loggers whose warnings the child sends to the parent
 
 
 def _skip() -> bool:
