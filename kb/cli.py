@@ -14,6 +14,7 @@ from kb.core.errors import KBError, UsageError
 # each name is a module in kb.commands with HELP, add_arguments(parser) and run(args) -> int;
 # command modules import heavy libraries inside run(), so `kb check` never pays for torch
 COMMANDS = (
+    "init",
     "check",
     "new",
     "build",

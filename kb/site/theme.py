@@ -67,6 +67,8 @@ def bring_theme(config: MkDocsConfig, settings: Settings) -> None:
             f"{where}: theme.name: kb's help centre is built on Material, not {theme.name!r}: "
             "leave `theme:` out or use `name: material`"
         )
+    if "font" not in user_theme(settings):
+        theme["font"] = False  # no request to Google Fonts from a customer's browser
     if str(THEME_DIR) not in theme.dirs:
         theme.dirs.insert(1 if theme.custom_dir else 0, str(THEME_DIR))
     given = user_theme(settings).get("language")
