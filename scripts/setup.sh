@@ -11,7 +11,20 @@ fi
 $PIP install -q -e ".[ml,site,server,dev]"
 if ! command -v chromium >/dev/null 2>&1; then
   if command -v apt-get >/dev/null 2>&1; then
-    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null \
-      || echo "setup: could not install chromium; browser tests will be skipped" >&2
+    # another apt (an unattended upgrade, a second set-up) may hold the dpkg lock: wait for it
+    APT="apt-get -qq -o DPkg::Lock::Timeout=600"
+    for try in 1 2 3; do
+      if { $APT update && DEBIAN_FRONTEND=noninteractive $APT install -y chromium; } >/dev/null; then
+        break
+      fi
+      if [ "$try" = 3 ]; then
+        echo "setup: could not install Debian's chromium, which the browser tests need" >&2
+        exit 1
+      fi
+      sleep 15
+    done
+  else
+    echo "setup: no apt-get here: install Chromium as /usr/bin/chromium for the browser tests" \
+      "(skipped without it, and failed under CI)" >&2
   fi
 fi

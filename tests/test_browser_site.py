@@ -7,19 +7,16 @@ import http.server
 import json
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import CHROMIUM, need_chromium
 from test_site_helpers import REPO, built_fixture
 
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = REPO / "test-artifacts"
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
-if not CHROMIUM.exists():
-    pytest.skip("Debian's Chromium (/usr/bin/chromium) is not installed", allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api")
+sync_api = need_chromium()
 
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):

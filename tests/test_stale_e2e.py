@@ -9,9 +9,8 @@ from pathlib import Path
 import pytest
 
 from kb.cli import main
-from tests.conftest import REPO
+from tests.conftest import CHROMIUM, REPO, need_chromium
 
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = REPO / "test-artifacts"
 
 
@@ -52,9 +51,7 @@ def test_sample_tickets_give_a_sensible_report(
 @pytest.mark.slow
 @pytest.mark.browser
 def test_html_report_in_chromium(sample: Path, tmp_path: Path) -> None:
-    if not CHROMIUM.exists():
-        pytest.skip("Debian's Chromium (/usr/bin/chromium) is not installed")
-    sync_api = pytest.importorskip("playwright.sync_api")
+    sync_api = need_chromium()
     report = tmp_path / "report.html"
     argv = ["stale", "-f", str(sample), "--today", "2026-11-20", "--since", "2026-07-01"]
     argv += ["--tickets", str(REPO / "examples/tickets.csv"), "--min-confidence", "0.62"]
