@@ -72,6 +72,16 @@ def distinctive_sentence(body: str) -> str:
     return max((s.strip() for s in sentences), key=len)
 
 
+THEME_ASSETS = (
+    "assets/javascripts/",
+    "assets/stylesheets/",
+    "assets/images/",
+    "assets/vendor/",
+    "assets/kb.css",
+    "assets/kb.js",
+)
+
+
 def leaks(site: Path, kb: KnowledgeBase) -> list[str]:
     """Every place in `site` that names a non-public article by id, title or a sentence of its own."""
     hidden = [a for a in kb.articles if not a.is_public]
@@ -81,12 +91,16 @@ def leaks(site: Path, kb: KnowledgeBase) -> list[str]:
         needles.append((f"title {a.title!r}", re.compile(re.escape(a.title))))
         sentence = distinctive_sentence(a.body)
         needles.append((f"sentence of {a.id}", re.compile(re.escape(sentence))))
+    stems = {Path(a.rel_path).stem: a.id for a in hidden}
     found = []
     for path in sorted(site.rglob("*")):
-        if not path.is_file() or path.suffix in (".png", ".ico", ".woff", ".woff2", ".wasm"):
+        rel = path.relative_to(site).as_posix()
+        if path.name in stems or (path.stem in stems and not path.is_dir()):
+            found.append(f"{rel}: file name of {stems.get(path.name) or stems[path.stem]}")
+        if not path.is_file() or path.suffix in (".ico", ".woff", ".woff2", ".wasm"):
             continue
-        if "assets" in path.relative_to(site).parts:
-            continue  # theme assets: Material, Mermaid, our CSS and JS
+        if rel.startswith(THEME_ASSETS):
+            continue  # the theme's own files: Material, Mermaid, kb's CSS and JS
         text = file_text(path)
         for what, pattern in needles:
             if pattern.search(text):

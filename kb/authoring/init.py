@@ -78,6 +78,7 @@ EXAMPLES = {
     "model_backend": "auto",
     "model_languages": "[en]",
     "max_article_kb": "1024",
+    "assets": "[assets]",
     "kb_dir": ".kb",
     "internal_site_dir": "site-internal",
     "parallel": "true",

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from kb.core.article import Article
 from kb.core.errors import ArticleError, ValidationFailed, display_path
+from kb.core.publish import docs_problems, include_problems
 from kb.core.reading import iter_markdown, read_cached, shown_path
 from kb.core.schema import did_you_mean
 from kb.core.settings import Settings
@@ -63,7 +64,7 @@ class KnowledgeBase:
             if article is not None:
                 kb.articles.append(article)
         kb._index()
-        for problem in cross_check(kb):
+        for problem in [*docs_problems(settings), *cross_check(kb)]:
             (kb.errors if problem.is_error else kb.warnings).append(problem)
         kb.errors.sort()
         kb.warnings.sort()
@@ -191,10 +192,20 @@ def _check_links(kb: KnowledgeBase, a: Article) -> Iterator[ArticleError]:
         if not path.endswith(".md"):
             continue
         resolved = posixpath.normpath(posixpath.join(base, path))
-        if resolved not in kb.by_path:
+        other = kb.by_path.get(resolved)
+        if other is None:
             yield ArticleError(
                 kb.display(a), line, "links", f"broken link to '{target}': no such article"
             )
+        elif a.is_public and not other.is_public:
+            yield ArticleError(
+                kb.display(a),
+                line,
+                "links",
+                f"links to '{target}', which customers cannot open ({other.audience}, "
+                f"{other.status}): link a public article, or make this one internal",
+            )
+    yield from include_problems(a, kb.by_path, kb.settings)
 
 
 def _err(kb: KnowledgeBase, a: Article, fld: str, message: str) -> ArticleError:

@@ -29,9 +29,15 @@ VOLATILE = {"site_dir", "internal_site_dir", "warnings", "parallel"}
 def iter_markdown(root: Path) -> Iterator[Path]:
     """Yield every Markdown file below `root` in a stable order, skipping hidden and build folders."""
     found = []
+    real_root = os.path.realpath(root) + os.sep
     for folder, dirs, files in os.walk(root):
         dirs[:] = [d for d in dirs if d not in SKIP_DIRS and not d.startswith(".")]
-        found += [os.path.join(folder, f) for f in files if f.endswith(".md")]
+        for name in files:
+            path = os.path.join(folder, name)
+            if name.endswith(".md") and (
+                not os.path.islink(path) or os.path.realpath(path).startswith(real_root)
+            ):  # a link out of the KB, or to nothing, is kb.core.publish's error
+                found.append(path)
     for name in sorted(found):
         yield Path(name)
 

@@ -67,6 +67,7 @@ class Settings:
     )
     model_languages: tuple[str, ...] = ("en",)
     max_article_kb: int = 1024
+    assets: tuple[str, ...] = ("assets",)  # folders below docs_dir published as they are
     parallel: bool = True  # false: one process, none of kb's speed machinery
     cache: bool = True  # false: no caches kept in .kb/cache between runs
     today: dt.date | None = None
@@ -203,6 +204,10 @@ OPTIONS: tuple[Option, ...] = (
     Option("model_backend", "what runs the model: `auto`, `torch`, `onnx` or `onnx-int8`"),
     Option("model_languages", "the languages the model understands (`[en]`); elsewhere keywords"),
     Option("max_article_kb", "the largest article file accepted, in KB (`1024`)"),
+    Option(
+        "assets",
+        "folders of files published as they are (`[assets]`); other files only when linked",
+    ),
     Option("kb_dir", "where kb keeps its search index and caches (`.kb`)"),
     Option(
         "internal_site_dir", "where `kb build --internal` writes the agents' site (`site-internal`)"
@@ -261,6 +266,15 @@ def _apply_options(s: Settings, options: dict[str, Any], at: _Where) -> None:
     )
     s.featured = tuple(_str_list(options.get("featured", []), at, "featured"))
     s.popular = tuple(_str_list(options.get("popular", []), at, "popular"))
+    s.assets = tuple(
+        a.strip("/") for a in _str_list(options.get("assets", list(s.assets)), at, "assets")
+    )
+    for n, folder in enumerate(s.assets):
+        if not folder or folder.startswith(".") or ".." in folder.split("/"):
+            keys = ("assets", n) if "assets" in options else ("assets",)
+            raise SettingsError(
+                f"{at(*keys)}: kb.assets: {folder!r} is not a folder below docs_dir"
+            )
     size = options.get("max_article_kb", s.max_article_kb)
     if isinstance(size, bool) or not isinstance(size, int) or size < 1:
         raise SettingsError(

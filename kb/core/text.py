@@ -124,15 +124,15 @@ def sections_text(parts: Iterable[Section]) -> str:
     return "\n".join(lines)
 
 
-def links(body: str, first_line: int = 1) -> list[tuple[int, str]]:
-    """Return (file line, target) of each Markdown link outside code blocks."""
+def links(body: str, first_line: int = 1, *, images: bool = False) -> list[tuple[int, str]]:
+    """Return (file line, target) of each Markdown link (and image, with `images`) outside code."""
     if "](" not in body:
         return []
     if "```" not in body and "~~~" not in body and "`" not in body:
         return [
             (first_line + body.count("\n", 0, m.start()), m.group(3))
             for m in LINK.finditer(body)
-            if not m.group(1)
+            if images or not m.group(1)
         ]
     found = []
     for i, line, lang in _lines(body):
@@ -140,7 +140,7 @@ def links(body: str, first_line: int = 1) -> list[tuple[int, str]]:
             continue
         stripped = INLINE_CODE.sub("", line)
         for match in LINK.finditer(stripped):
-            if not match.group(1):
+            if images or not match.group(1):
                 found.append((first_line + i, match.group(3)))
     return found
 

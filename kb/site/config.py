@@ -43,6 +43,7 @@ class KBPluginConfig(Config):
     model_backend = c.Optional(Setting())
     model_languages = c.Optional(Setting())
     max_article_kb = c.Optional(Setting())
+    assets = c.Optional(Setting())
     kb_dir = c.Optional(Setting())
     internal_site_dir = c.Optional(Setting())
     parallel = c.Optional(Setting())  # false: a build with none of kb.site.fast

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 from kb.core.article import Article
 from kb.core.collection import KnowledgeBase
 from kb.core.text import slugify
+from kb.core.publish import MARKDOWN_SUFFIXES, in_assets, outside, published_files
 from kb.site.i18n import count_label, format_date, language_name, strings, ui_language
 
 POPULAR_COUNT = 6
@@ -60,6 +62,7 @@ class SiteModel:
         self.settings = kb.settings
         self.internal = internal
         self.articles = sorted(kb.visible(internal=internal), key=lambda a: (a.lang, a.title))
+        self.linked_files = published_files(self.articles, kb.settings)
         self.by_id = {a.id: a for a in self.articles}
         self.by_path = {a.rel_path: a for a in self.articles}
         self.groups: dict[str, dict[str, Article]] = defaultdict(dict)
@@ -74,9 +77,24 @@ class SiteModel:
         self.pages = {p.src_uri: p for p in self._generated()}
 
     # -- which files a build contains -------------------------------------------------------------
-    def excludes(self, src_uri: str) -> bool:
-        """True for a Markdown file this build must not contain (draft, archived, internal...)."""
-        return src_uri.endswith(".md") and src_uri not in self.by_path
+    def excludes(self, file: Any) -> bool:
+        """True for a file of the articles folder this build must not contain (kb.core.publish).
+
+        A Markdown page of a draft, archived or (publicly) internal article; a file reached
+        through a link out of the folder; a static file no page of the build links to, outside
+        the `assets` folders.
+        """
+        src_uri = file.src_uri
+        if src_uri.endswith(".md"):
+            return src_uri not in self.by_path
+        if file.abs_src_path is None or not file.src_dir or not self._docs(file.src_dir):
+            return False  # generated pages and the theme's files
+        if outside(self.settings, file.abs_src_path) or src_uri.lower().endswith(MARKDOWN_SUFFIXES):
+            return True
+        return not (in_assets(src_uri, self.settings) or src_uri in self.linked_files)
+
+    def _docs(self, src_dir: str) -> bool:
+        return os.path.realpath(src_dir) == os.path.realpath(self.settings.docs_dir)
 
     def home_uri(self, lang: str) -> str:
         """Source path of a language's home page: the default language's home is the site root."""
