@@ -28,6 +28,42 @@ REMOVE = "import shutil, sys; shutil.rmtree(sys.argv[1], True)"
 
 
 # -- files ---------------------------------------------------------------------------------------
+def current_umask() -> int:
+    """The process's umask (0o022 on most machines)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def scratch_folder(prefix: str, beside: Path) -> Path:
+    """A new folder `PREFIX<pid>-XXXX` in `beside`, with the umask's permissions (not 0700).
+
+    The pid in its name lets a later run tell a killed run's leftovers from a live run's folder.
+    """
+    folder = Path(tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-", dir=beside))
+    os.chmod(folder, 0o777 & ~current_umask())
+    return folder
+
+
+def clean_leftovers(beside: Path, prefixes: tuple[str, ...], *, background: bool = True) -> int:
+    """Delete scratch folders in `beside` that runs killed before they finished left; return how many."""
+    stale = []
+    try:
+        entries = list(beside.iterdir())
+    except OSError:
+        return 0
+    for entry in entries:
+        prefix = next((p for p in prefixes if entry.name.startswith(p)), None)
+        if prefix is None or not entry.is_dir() or entry.is_symlink():
+            continue
+        pid_text = entry.name[len(prefix) :].split("-", 1)[0]
+        pid = int(pid_text) if pid_text.isdigit() else None
+        if pid is None or (pid != os.getpid() and not pid_alive(pid)):
+            stale.append(entry)
+    discard(stale, beside=beside / "x", background=background)
+    return len(stale)
+
+
 def write_atomic(path: Path, data: bytes | str, *, durable: bool = False) -> None:
     """Write `data` to `path` through a temporary file beside it: a reader sees all or nothing.
 
@@ -101,7 +137,7 @@ def swap_in(new: Path, target: Path, *, background: bool = True) -> None:
     if not target.exists():
         new.rename(target)
         return
-    old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent)) / "site"
+    old = scratch_folder(f".{target.name}.old-", target.parent) / "site"
     target.rename(old)
     try:
         new.rename(target)
@@ -120,7 +156,7 @@ def discard(paths: list[Path], beside: Path, *, background: bool = True) -> None
     paths = [p for p in paths if p.exists() or p.is_symlink()]
     if not paths:
         return
-    trash = Path(tempfile.mkdtemp(prefix=".kb-trash-", dir=beside.parent))
+    trash = scratch_folder(".kb-trash-", beside.parent)
     for i, path in enumerate(paths):
         path.rename(trash / f"{i}-{path.name}")
     if not background:

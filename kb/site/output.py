@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import tempfile
@@ -44,7 +45,8 @@ class Staging:
     def start(cls, target: Path, reuse: bool = True, parallel: bool = True) -> Staging:
         """Make the folder; with `reuse`, start linking in the previous build when there is one."""
         target.parent.mkdir(parents=True, exist_ok=True)
-        folder = Path(tempfile.mkdtemp(prefix=f".{target.name}.new-", dir=target.parent))
+        fs.clean_leftovers(target.parent, leftovers(target), background=parallel)
+        folder = fs.scratch_folder(f".{target.name}.new-", target.parent)
         linker = None
         if reuse and (target / SITE_STAMP).is_file():
             linker = fs.start_linking(target, folder) if parallel else None
@@ -64,6 +66,7 @@ class Staging:
     def commit(self) -> Path:
         """Swap the finished build in for the live site; return the target."""
         self.ready()
+        os.chmod(self.folder, 0o777 & ~fs.current_umask())  # cp -a kept the old site's mode
         fs.swap_in(self.folder, self.target, background=self.parallel)
         return self.target
 
@@ -75,6 +78,11 @@ class Staging:
             linker.wait()
         if self.folder.exists():
             fs.discard([self.folder], beside=self.folder, background=self.parallel)
+
+
+def leftovers(target: Path) -> tuple[str, ...]:
+    """Name prefixes of the scratch folders a build of `target` makes beside it."""
+    return (f".{target.name}.new-", f".{target.name}.old-", ".kb-trash-", ".kb-pagefind-")
 
 
 def _link(source: Path, dest: Path) -> None:

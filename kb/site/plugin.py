@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import logging
 import os
 from pathlib import Path
@@ -93,7 +94,7 @@ class KBPlugin(BasePlugin[KBPluginConfig]):
         self.fast.index(self.kb)
         model = self.model = SiteModel(self.kb, internal=self.internal)
         for file in list(files):
-            if file.is_documentation_page() and model.excludes(file.src_uri):
+            if model.excludes(file):
                 files.remove(file)
         for uri, page in model.pages.items():
             if files.get_file_from_path(uri) is None:
@@ -140,6 +141,9 @@ class KBPlugin(BasePlugin[KBPluginConfig]):
         """Hand the theme the page's kb context: article metadata, breadcrumbs, languages..."""
         assert self.model is not None
         context["kb"] = self.model.page_context(page.file.src_uri)  # type: ignore[typeddict-unknown-key]
+        # Material prints front-matter values as they are (`<title>{{ page.meta.title }}`) and
+        # MkDocs does not autoescape: every front-matter string reaches its templates escaped
+        page.meta = {k: html.escape(v) if isinstance(v, str) else v for k, v in page.meta.items()}
         return context
 
     def on_post_page(self, output: str, /, *, page: Page, config: MkDocsConfig) -> str:

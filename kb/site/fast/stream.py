@@ -14,6 +14,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from kb.core import fs
 from kb.core.errors import KBError
 from kb.site.fast.cut import CutPages, copy_cut, pagefind_html
 from kb.site.pagefind import BUNDLE, new_index, write_bundle
@@ -77,7 +78,7 @@ class PagefindStream:
             return int(result.get("page_count", 0))
         # Copies of the pages, cut to what Pagefind indexes, beside the site: Pagefind reads them
         # on its own threads.
-        shadow = Path(tempfile.mkdtemp(prefix=".kb-pagefind-", dir=self.site_dir.parent))
+        shadow = fs.scratch_folder(".kb-pagefind-", self.site_dir.parent)
         try:
             folders: set[Path] = set()
             for path in paths:
