@@ -91,7 +91,6 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if args.internal:
         raise UsageError("--internal only applies to --live; the API takes a bearer token instead")
-    import uvicorn
 
     from kb.server.app import create_app
     from kb.server.options import ServerOptions, default_origins
@@ -140,5 +139,7 @@ def run(args: argparse.Namespace) -> int:
     for problem in snap.problems:
         print(f"kb serve: warning: {problem}", file=sys.stderr)
     print(where, file=sys.stderr)
-    uvicorn.run(app, **common)
+    from kb.server import serving
+
+    serving.run(app, **common)  # uvicorn with kb's header and body timeouts
     return 0

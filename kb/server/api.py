@@ -16,7 +16,7 @@ from starlette.responses import JSONResponse, Response
 from kb.server.feedback import REASONS, FeedbackStore
 from kb.server.input import ApiError, get_int, get_lang, get_str, kind_of, need_text, read_json
 from kb.server.openapi import spec
-from kb.server.options import TOKEN_ENV, ServerOptions
+from kb.server.options import AUTH_RATE, TOKEN_ENV, ServerOptions
 from kb.server.ratelimit import RateLimiter, SharedBuckets
 from kb.server.snapshot import SNAPSHOT_KEY, Snapshot, SnapshotHolder, search_key
 from kb.server.webhooks import ticket_from_webhook
@@ -44,7 +44,8 @@ class Api:
         self.holder = holder
         self.store = store
         shared = SharedBuckets(Path(options.rate_file)) if options.rate_file else None
-        self.limiter = RateLimiter(options.rates, shared=shared)
+        # failed tokens are limited even when options.rates has no "auth" entry (kb serve's has none)
+        self.limiter = RateLimiter({"auth": AUTH_RATE, **options.rates}, shared=shared)
         token = options.token if options.token is not None else os.environ.get(TOKEN_ENV, "")
         self.token = token.strip() or None
         self.languages = list(settings.languages)
@@ -57,10 +58,26 @@ class Api:
 
     # -- cross-cutting ----------------------------------------------------------------------------
     def internal(self, request: Request) -> bool:
-        """True for a valid bearer token; 401 for a wrong one; False without one."""
+        """True for a valid bearer token; False without one; 401 for a wrong one.
+
+        A client whose tokens failed too often gets 429 for any token until its "auth" bucket
+        refills (right ones included: a guess must not tell it was right).
+        """
         header = request.headers.get("authorization")
         if not header:
             return False
+        client = self.client(request)
+        wait = self.limiter.check("auth", client, peek=True)
+        if wait:
+            retry = str(self.limiter.retry_after(wait))
+            raise ApiError(429, f"too many failed tokens; retry in {retry} s", Retry_After=retry)
+        try:
+            return self._check_token(header)
+        except ApiError:
+            self.limiter.check("auth", client)  # one failure more
+            raise
+
+    def _check_token(self, header: str) -> bool:
         scheme, _, given = header.partition(" ")
         if scheme.lower() != "bearer" or not given.strip():
             raise ApiError(
@@ -76,10 +93,14 @@ class Api:
             raise ApiError(401, "invalid bearer token", WWW_Authenticate="Bearer")
         return True
 
+    @staticmethod
+    def client(request: Request) -> str:
+        """The client's address (behind --proxy, the one X-Forwarded-For names)."""
+        return request.client.host if request.client else "unknown"
+
     def throttle(self, request: Request, bucket: str) -> None:
         """429 when this client used up its requests for `bucket`."""
-        client = request.client.host if request.client else "unknown"
-        wait = self.limiter.check(bucket, client)
+        wait = self.limiter.check(bucket, self.client(request))
         if wait:
             retry = str(self.limiter.retry_after(wait))
             raise ApiError(429, f"too many requests; retry in {retry} s", Retry_After=retry)
@@ -92,27 +113,36 @@ class Api:
 
     # -- endpoints --------------------------------------------------------------------------------
     async def health(self, request: Request) -> Response:
-        """GET /api/health."""
+        """GET /api/health: without the token, only public published articles are counted."""
+        internal = self.internal(request)
         snap = self.snapshot(request)
         ok = snap.searcher is not None and snap.kb is not None
+        articles = 0
+        if snap.kb is not None:
+            every = snap.kb.articles
+            articles = len(every) if internal else sum(1 for a in every if a.is_public)
         return JSONResponse(
             {
                 "status": "ok" if ok and not snap.problems else "degraded",
                 "index": snap.generation,
-                "articles": len(snap.kb.articles) if snap.kb is not None else 0,
+                "articles": articles,
                 "site": snap.site is not None,
                 "suggest": bool(snap.suggesters),
                 "model": self.model,
-                "problems": snap.problems,
+                # the problems name files, internal ones too: their count only, without the token
+                "problems": snap.problems if internal else [],
+                "problem_count": len(snap.problems),
             }
         )
 
     async def openapi(self, request: Request) -> Response:
         """GET /api/openapi.json."""
+        self.internal(request)
         return JSONResponse(spec(self.languages, self.options.max_body))
 
     async def search(self, request: Request) -> Response:
-        """GET /api/search?q=&lang=&limit=: public articles only."""
+        """GET /api/search?q=&lang=&limit=: public articles only (a wrong token is still a 401)."""
+        self.internal(request)
         self.throttle(request, "api")
         params = request.query_params
         q = need_text(dict(params), "q", 500)
@@ -134,7 +164,7 @@ class Api:
         internal = self.internal(request)
         if not internal:
             self.throttle(request, "api")
-        body = await read_json(request, self.options.max_body)
+        body = await read_json(request, self.options.max_body, self.options.body_timeout)
         text = need_text(body, "text", 20_000)
         lang = get_lang(body.get("lang"), self.languages)
         limit = get_int(body.get("limit"), "limit", 5, 1, 20)
@@ -149,7 +179,7 @@ class Api:
         internal = self.internal(request)
         if not internal:
             self.throttle(request, "api")
-        body = await read_json(request, self.options.max_body)
+        body = await read_json(request, self.options.max_body, self.options.body_timeout)
         desk = request.url.path.rstrip("/").rsplit("/", 1)[-1]
         try:
             ticket = ticket_from_webhook(desk, body)
@@ -182,7 +212,7 @@ class Api:
         """POST /api/feedback {"article", "helpful", "reason", "lang", "comment"}."""
         internal = self.internal(request)
         self.throttle(request, "feedback")
-        body = await read_json(request, self.options.max_body)
+        body = await read_json(request, self.options.max_body, self.options.body_timeout)
         article = need_text(body, "article", 200)
         helpful = body.get("helpful")
         if not isinstance(helpful, bool):

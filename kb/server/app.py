@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
+from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -24,6 +25,7 @@ from starlette.routing import Mount, Route, request_response
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from kb.core.csp import CONTENT_SECURITY_POLICY
 from kb.core.errors import KBError, UsageError
 from kb.server.api import Api
 from kb.server.batching import ServedModel
@@ -57,6 +59,26 @@ class SnapshotMiddleware:
             await self.app(scope, receive, send)
         finally:
             self.holder.release(snap)
+
+
+class SecurityHeadersMiddleware:
+    """Sends the site's Content-Security-Policy (kb.core.csp) with every response."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def sending(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers.setdefault("content-security-policy", CONTENT_SECURITY_POLICY)
+            await send(message)
+
+        await self.app(scope, receive, sending)
 
 
 class SiteApp:
@@ -126,7 +148,8 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 async def _server_error(request: Request, exc: Exception) -> Response:
     log.exception("%s %s failed", request.method, request.url.path)
-    return error_response(500, "internal error; see the server log")
+    csp = {"Content-Security-Policy": CONTENT_SECURITY_POLICY}  # sent past the middleware
+    return error_response(500, "internal error; see the server log", **csp)
 
 
 # -- the app ---------------------------------------------------------------------------------------
@@ -160,10 +183,13 @@ def create_app(
         Mount("/api", app=_api_not_found),
         Mount("/", app=SiteApp()),
     ]
-    middleware = [Middleware(SnapshotMiddleware, holder=holder)]
+    middleware = [
+        Middleware(SecurityHeadersMiddleware),
+        Middleware(SnapshotMiddleware, holder=holder),
+    ]
     if options.cors_origins:
         middleware.insert(
-            0,
+            1,
             Middleware(
                 CORSMiddleware,
                 allow_origins=list(options.cors_origins),
@@ -199,6 +225,7 @@ def create_app(
     app.state.watcher = watcher
     app.state.store = store
     app.state.api = api
+    app.state.options = options  # kb.server.serving reads its timeouts from here
     return app
 
 

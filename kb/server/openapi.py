@@ -19,13 +19,16 @@ def _error(description: str) -> dict[str, Any]:
 
 
 ERRORS = {
-    "400": _error("Bad input: the message names the field and what was expected"),
+    "400": _error("Bad input, or a body that is not strict JSON (too deep, a lone surrogate...)"),
+    "408": _error("The request's headers or body did not arrive in time"),
     "413": _error("The body is larger than the limit (64 KB by default)"),
     "415": _error("The body is not JSON"),
-    "429": _error("Too many requests from this client; see Retry-After"),
+    "429": _error("Too many requests (or failed tokens) from this client; see Retry-After"),
     "503": _error("Not built yet: run kb build"),
 }
 AUTH_ERRORS = {"401": _error("A bearer token was sent but is not the server's KB_API_TOKEN")}
+# health and search take no body, but a wrong token is refused there too
+GET_ERRORS = {k: ERRORS[k] for k in ("408", "429")} | AUTH_ERRORS
 
 
 def _json(ref: str, description: str) -> dict[str, Any]:
@@ -180,7 +183,10 @@ def spec(languages: list[str], max_body: int) -> dict[str, Any]:
                 "get": {
                     "summary": "Is the server up, and what build is it serving?",
                     "operationId": "health",
-                    "responses": {"200": _json("Health", "The server's state")},
+                    "description": "Without the token, `articles` counts public published "
+                    "articles only; with it, every article of the build.",
+                    "responses": {"200": _json("Health", "The server's state"), **GET_ERRORS},
+                    "security": [{}, {"bearer": []}],
                 }
             },
             "/api/search": {
@@ -201,7 +207,12 @@ def spec(languages: list[str], max_body: int) -> dict[str, Any]:
                             "schema": {"type": "integer", "minimum": 1, "maximum": 50},
                         },
                     ],
-                    "responses": {"200": _json("SearchResults", "Hits, best first"), **ERRORS},
+                    "responses": {
+                        "200": _json("SearchResults", "Hits, best first"),
+                        **ERRORS,
+                        **AUTH_ERRORS,
+                    },
+                    "security": [{}, {"bearer": []}],
                 }
             },
             "/api/suggest": {
@@ -274,6 +285,7 @@ def spec(languages: list[str], max_body: int) -> dict[str, Any]:
                         "suggest": {"type": "boolean"},
                         "model": {"type": ["string", "null"]},
                         "problems": {"type": "array", "items": {"type": "string"}},
+                        "problem_count": {"type": "integer"},
                     },
                 },
                 "Hit": HIT,

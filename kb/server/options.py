@@ -12,6 +12,8 @@ from kb.server.ratelimit import Rate
 
 TOKEN_ENV = "KB_API_TOKEN"  # the bearer token that opens internal articles
 WORKER_ENV = "KB_SERVE_WORKER"  # how `kb serve --workers N` hands config and options to workers
+# failed bearer tokens per client: 10, then one every 6 s (rates["auth"], when given, replaces it)
+AUTH_RATE = Rate(10 / 60, 10.0)
 
 
 @dataclass
@@ -31,6 +33,9 @@ class ServerOptions:
     torch_threads: int = 1  # intra-op threads of the model; 0: torch's default (one per core)
     embed_batch: int = 8  # ticket texts per forward pass when concurrent suggest calls batch up
     rate_file: str | None = None  # rate-limit buckets shared by worker processes (--workers)
+    header_timeout: float = 10.0  # seconds to send a request's line and headers; 0: no limit
+    body_timeout: float = 30.0  # seconds to send a request's body once its headers are in; 0: none
+    keep_alive: float = 5.0  # seconds an idle keep-alive connection stays open
 
     def to_json(self) -> str:
         """These options as JSON, for worker processes (kb serve --workers)."""

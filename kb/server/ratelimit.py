@@ -74,17 +74,24 @@ class RateLimiter:
         self._buckets: OrderedDict[tuple[str, str], tuple[float, float]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def check(self, bucket: str, client: str, cost: float = 1.0) -> float:
-        """Take `cost` tokens for `client`; return 0.0 when allowed, else seconds until allowed."""
+    def check(self, bucket: str, client: str, cost: float = 1.0, *, peek: bool = False) -> float:
+        """Take `cost` tokens for `client`; return 0.0 when allowed, else seconds until allowed.
+
+        With `peek`, only say whether `cost` tokens are there; take nothing.
+        """
         rate = self.rates.get(bucket)
         if rate is None or rate.unlimited:
             return 0.0
         now = self.clock()
         if self.shared is not None:
             with self._lock:  # flock does not exclude threads of one process
-                return self.shared.take(f"{bucket}\x00{client}", rate, cost, now)
+                return self.shared.take(f"{bucket}\x00{client}", rate, cost, now, peek=peek)
         key = (bucket, client)
         with self._lock:
+            if peek:
+                tokens, last = self._buckets.get(key, (rate.burst, now))
+                tokens = min(rate.burst, tokens + (now - last) * rate.per_second)
+                return 0.0 if tokens >= cost else (cost - tokens) / rate.per_second
             tokens, last = self._buckets.pop(key, (rate.burst, now))
             tokens = min(rate.burst, tokens + (now - last) * rate.per_second)
             if tokens >= cost:
@@ -137,8 +144,11 @@ class SharedBuckets:
             path.unlink()
         return SharedBuckets(path, slots)
 
-    def take(self, key: str, rate: Rate, cost: float, now: float) -> float:
-        """Take `cost` tokens from `key`'s bucket; 0.0 when allowed, else seconds to wait."""
+    def take(self, key: str, rate: Rate, cost: float, now: float, *, peek: bool = False) -> float:
+        """Take `cost` tokens from `key`'s bucket; 0.0 when allowed, else seconds to wait.
+
+        With `peek`, only look: nothing is taken and the table is not written.
+        """
         h = int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "little") or 1
         first = (h % (self.slots // self.WAYS)) * self.WAYS
         size = self.SLOT.size
@@ -161,6 +171,8 @@ class SharedBuckets:
                 wait = 0.0
             else:
                 wait = (cost - tokens) / rate.per_second
+            if peek:
+                return wait
             self.SLOT.pack_into(self._map, chosen * size, h, tokens, now)
         return wait
 

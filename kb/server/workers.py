@@ -22,7 +22,7 @@ def run_workers(
     common: dict[str, Any],
 ) -> None:
     """Run `workers` processes on one socket until stopped; each builds its app by worker_app()."""
-    import uvicorn
+    from kb.server import serving
 
     layout = settings.layout
     for stale in layout.serve.glob("ratelimit-*.bin"):  # left by a server that was killed
@@ -38,6 +38,6 @@ def run_workers(
     # accept every waiting connection, so one worker can end up with most keep-alive clients
     os.environ.setdefault("UV_TCP_SINGLE_ACCEPT", "1")
     try:
-        uvicorn.run("kb.server.app:worker_app", factory=True, workers=workers, **common)
+        serving.run("kb.server.app:worker_app", options, factory=True, workers=workers, **common)
     finally:
         rate_file.unlink(missing_ok=True)

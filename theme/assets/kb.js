@@ -2,10 +2,14 @@
 (function () {
   "use strict";
 
+  // where Pagefind's files are: a data attribute of this script's tag (the CSP refuses inline scripts)
+  var script = document.currentScript;
+  var bundlePath = (script && script.dataset.kbSearchBundle) || window.kbSearchBundle;
+
   function setupSearch() {
     if (typeof window.PagefindUI !== "function") return; // no index built: the boxes stay empty
     // an absolute path: Pagefind imports its module from here, and "pagefind/" is a bare specifier
-    var bundle = new URL(window.kbSearchBundle || "pagefind/", document.baseURI).pathname;
+    var bundle = new URL(bundlePath || "pagefind/", document.baseURI).pathname;
     document.querySelectorAll("[data-kb-search]").forEach(function (el, i) {
       if (!el.id) el.id = "kb-search-" + i;
       new window.PagefindUI({
