@@ -214,3 +214,15 @@ def test_the_site_honours_the_umask_and_removes_leftovers_of_killed_builds(make_
     assert modes == {"0o755"}
     files = {oct(p.stat().st_mode & 0o777) for p in site.rglob("*") if p.is_file()}
     assert files == {"0o644"}
+
+
+@pytest.mark.slow
+def test_static_pages_carry_the_policy_for_hosts_that_send_no_header(make_kb):
+    from kb.core.csp import CONTENT_SECURITY_POLICY, META_POLICY
+
+    config = make_kb({"en/account/returns.md": PUBLIC}, kb_options=OPTIONS)
+    site = built(config)
+    meta = f'<meta http-equiv="Content-Security-Policy" content="{META_POLICY}">'
+    for rel in ("index.html", "en/account/returns/index.html", "en/account/index.html"):
+        assert meta.replace("'", "&#39;") in (site / rel).read_text(), rel
+    assert "frame-ancestors" not in META_POLICY and "frame-ancestors" in CONTENT_SECURITY_POLICY

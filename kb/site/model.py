@@ -12,6 +12,7 @@ from typing import Any
 from kb.core.article import Article
 from kb.core.collection import KnowledgeBase
 from kb.core.text import slugify
+from kb.core.csp import META_POLICY
 from kb.core.publish import MARKDOWN_SUFFIXES, in_assets, outside, published_files
 from kb.site.i18n import count_label, format_date, language_name, strings, ui_language
 
@@ -163,6 +164,7 @@ class SiteModel:
             "kind": kind,
             "lang": lang,
             "ui_lang": ui_language(lang),  # Material's strings: its nearest language
+            "csp": META_POLICY,
             "s": strings(lang),
             "internal_build": self.internal,
             "home": {"title": strings(lang)["home"], "url": home.url},
