@@ -9,12 +9,20 @@ from typing import Any
 import yaml
 
 from kb.core.errors import SettingsError, display_path
+from kb.core.frontmatter import MAX_DEPTH, BoundedComposer, TooComplex, unreadable
 
 Key = str | int  # a mapping key or a list position
 
 
-class _ConfigLoader(yaml.SafeLoader):
-    """Loads mkdocs.yml without executing its tags (`!!python/name:`, `!ENV`, `!relative`)."""
+class _ConfigLoader(BoundedComposer, yaml.SafeLoader):
+    """Loads mkdocs.yml without executing its tags (`!!python/name:`, `!ENV`, `!relative`).
+
+    Bounded like front matter (depth, and what aliases expand to), with room for a long nav.
+    """
+
+    max_depth = MAX_DEPTH
+    max_nodes = 200_000
+    max_chars = 20_000_000
 
 
 def _any_tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
@@ -58,10 +66,17 @@ class ConfigFile:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise SettingsError(f"{display_path(path)}: cannot read: {exc}") from None
-        loader = _ConfigLoader(text)
+        try:
+            loader = _ConfigLoader(text)  # PyYAML's reader checks every character here
+        except yaml.reader.ReaderError as exc:
+            line, message = unreadable(text, exc)
+            raise SettingsError(f"{display_path(path)}:{line}: {message}") from None
         try:
             node = loader.get_single_node()
             data = loader.construct_document(node) if node is not None else {}
+        except TooComplex as exc:
+            line = exc.problem_mark.line + 1 if exc.problem_mark else 1
+            raise SettingsError(f"{display_path(path)}:{line}: {exc.problem}") from None
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             line = mark.line + 1 if mark else 1

@@ -10,6 +10,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from kb.core.frontmatter import show
+
 TYPES = ("solution", "faq", "sop", "troubleshooting")
 AUDIENCES = ("public", "internal")
 STATUSES = ("draft", "review", "published", "archived")
@@ -187,8 +189,7 @@ def did_you_mean(value: str, options: Sequence[str]) -> str:
 
 
 def _show(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
+    return show(value, 60)  # bounded: never the whole repr of a big value
 
 
 def _text(value: Any) -> str:
@@ -297,7 +298,8 @@ def _product(value: Any) -> Product:
         raise Invalid(f"must be a name or {{name: ..., versions: [...]}}, got {_show(value)}")
     extra = set(value) - {"name", "versions"}
     if extra:
-        raise Invalid(f"unknown key {sorted(extra)[0]!r}; a product has 'name' and 'versions'")
+        first = sorted(extra, key=lambda k: (type(k).__name__, str(k)))[0]
+        raise Invalid(f"unknown key {_show(first)}; a product has 'name' and 'versions'")
     if "name" not in value:
         raise Invalid("a product needs a 'name'")
     versions = value.get("versions", [])

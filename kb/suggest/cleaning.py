@@ -5,7 +5,8 @@ from __future__ import annotations
 import html
 import re
 
-EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+# starts only where a run of address characters starts: linear, not quadratic, on long words
+EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 PHONE = re.compile(
     r"(?<![\w+])(?:\+|00|0|\()[\d()\s./-]{6,20}\d(?!\w)"  # +46 70 123 45 67, 06-12345678, (555) 123-4567
     r"|(?<![\w+-])\d{3}[-.\s]\d{3}[-.\s]\d{4}(?![\w-])"  # 555-123-4567
@@ -35,6 +36,9 @@ LONE_NAME = re.compile(r"^\s*[A-ZÅÄÖ][a-zåäöéë'-]+(?: [A-ZÅÄÖ][a-zå�
 SIGNATURE_TAIL = 6  # a sign-off only starts a signature within the last lines of a message
 TAG_RE = re.compile(r"<[^>]{1,400}>")
 BLOCK_TAGS = re.compile(r"<\s*(?:br|/p|/div|/li|/tr|/h\d)\s*/?>", re.I)
+BLOCKQUOTE_OPEN = re.compile(r"<\s*blockquote[^>]{0,400}>", re.I)
+BLOCKQUOTE_CLOSE = re.compile(r"<\s*/\s*blockquote\s*>", re.I)
+SHORT_LINE = 200  # a sign-off or a name under the message is never longer
 
 
 def strip_html(text: str) -> str:
@@ -42,8 +46,20 @@ def strip_html(text: str) -> str:
     if "<" not in text:
         return text
     text = BLOCK_TAGS.sub("\n", text)
-    text = re.sub(r"<\s*blockquote[^>]*>.*?<\s*/\s*blockquote\s*>", "\n", text, flags=re.I | re.S)
-    return html.unescape(TAG_RE.sub("", text))
+    return html.unescape(TAG_RE.sub("", _cut_blockquotes(text)))
+
+
+def _cut_blockquotes(text: str) -> str:
+    """Replace each <blockquote>...</blockquote> (quoted history) with a line break, in one pass."""
+    out: list[str] = []
+    pos = 0
+    while opening := BLOCKQUOTE_OPEN.search(text, pos):
+        closing = BLOCKQUOTE_CLOSE.search(text, opening.end())
+        if closing is None:  # no later opening has a closing either
+            break
+        out += [text[pos : opening.start()], "\n"]
+        pos = closing.end()
+    return "".join(out) + text[pos:]
 
 
 def strip_quotes(text: str) -> str:
@@ -67,12 +83,17 @@ def strip_signature(text: str) -> str:
             break
     start = max(0, len(lines) - SIGNATURE_TAIL)
     for i in range(start, len(lines)):
-        if i > 0 and SIGN_OFFS.match(lines[i]):
+        if i > 0 and len(lines[i]) <= SHORT_LINE and SIGN_OFFS.match(lines[i]):
             lines = lines[:i]
             break
     while lines and not lines[-1].strip():
         lines.pop()
-    if len(lines) > 2 and not lines[-2].strip() and LONE_NAME.match(lines[-1]):
+    if (
+        len(lines) > 2
+        and not lines[-2].strip()
+        and len(lines[-1]) <= SHORT_LINE
+        and LONE_NAME.match(lines[-1])
+    ):
         lines = lines[:-1]  # a bare name under the message
     return "\n".join(lines).strip()
 

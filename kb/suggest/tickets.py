@@ -104,7 +104,7 @@ def _looks_jsonl(text: str) -> bool:
         return False
     try:
         json.loads(first)
-    except ValueError:
+    except (ValueError, RecursionError):
         return False
     return "\n" in text.strip()
 
@@ -120,6 +120,9 @@ def _jsonl_records(
         except ValueError as exc:
             errors.append(TicketError(shown, n, f"invalid JSON: {exc}"))
             continue
+        except RecursionError:
+            errors.append(TicketError(shown, n, "invalid JSON: nested too deeply"))
+            continue
         if not isinstance(value, dict):
             errors.append(TicketError(shown, n, "expected a JSON object with id and text"))
             continue
@@ -133,6 +136,8 @@ def _json_records(
         value = json.loads(raw)
     except ValueError as exc:
         raise KBError(f"{shown}:{getattr(exc, 'lineno', 1)}: invalid JSON: {exc}") from None
+    except RecursionError:
+        raise KBError(f"{shown}:1: invalid JSON: nested too deeply") from None
     if isinstance(value, dict):  # Zendesk: {"tickets": [...]}; also {"results": [...]}
         lists = [v for k, v in value.items() if k in ("tickets", "results", "data")]
         value = lists[0] if lists else [value]
@@ -223,14 +228,19 @@ def ticket_from_record(record: dict[str, Any], where: str = "") -> Ticket:
 
 
 def _str(value: Any) -> str:
-    return "" if value is None else str(value)
+    if value is None or isinstance(value, str):
+        return value or ""
+    try:
+        return str(value)
+    except RecursionError:  # a JSON value nested deeper than repr goes
+        raise ValueError("a value is nested too deeply") from None
 
 
 def _tags(value: Any) -> tuple[str, ...]:
     if value is None:
         return ()
     if isinstance(value, list):
-        return tuple(str(v).strip() for v in value if str(v).strip())
+        return tuple(_str(v).strip() for v in value if _str(v).strip())
     return tuple(t for t in re.split(r"[,;\s]+", str(value)) if t)
 
 
