@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,6 +20,34 @@ if TYPE_CHECKING:
     from kb.stale.gaps import Gap
 
 TITLE_MAX = 90
+# Markdown that customer text must not use: escapes, code, emphasis, links and images,
+# attribute lists ({: onclick=...}), headings; `~` (fences) has no backslash escape.
+# Redaction's own [email] and [phone] stay as they are: no customer text can define them.
+MARKDOWN_SPECIAL = re.compile(r"\[(?:email|phone)\]|[\\`*_{}\[\]#]")
+UNPRINTABLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+
+
+def plain(text: str) -> str:
+    """Customer text without control characters, line separators or lone surrogates."""
+    return UNPRINTABLE.sub(lambda m: "\ufffd" if m.group() >= "\ud800" else " ", text)
+
+
+def inert(text: str) -> str:
+    """Customer text as Markdown that renders literally: no raw HTML, links, attributes or code.
+
+    Runs after every entity decoding (kb.suggest.cleaning): `&`, `<` and `>` become entities,
+    Markdown punctuation is backslash-escaped, so nothing the customer typed is markup.
+    """
+    text = html.escape(plain(text), quote=False)
+    text = MARKDOWN_SPECIAL.sub(
+        lambda m: m.group() if len(m.group()) > 1 else "\\" + m.group(), text
+    )
+    return text.replace("~", "&#126;")
+
+
+def quote_lines(text: str) -> str:
+    """`text` made inert, every line of it a Markdown quote line."""
+    return "\n".join(f"> {inert(line)}".rstrip() for line in text.splitlines() or [""])
 
 
 def draft_from_ticket(path: Path, ticket_id: str, settings: Settings) -> dict[str, Any]:
@@ -28,7 +58,7 @@ def draft_from_ticket(path: Path, ticket_id: str, settings: Settings) -> dict[st
         "title": draft_title(ticket),
         "type": "solution",
         "lang": lang,
-        "tickets": [ticket.id],
+        "tickets": [ticket.id],  # front matter: YAML-quoted, exact
         "body": body_for("solution", lang, issue=quoted(ticket)),
         "meta": {"status": "draft"},
     }
@@ -45,15 +75,20 @@ def ticket_lang(ticket: Ticket, settings: Settings) -> str:
 def draft_title(ticket: Ticket) -> str:
     """The ticket's subject, or the start of its text when it has none."""
     title = " ".join(ticket.subject.split()) or " ".join(ticket.body.split()[:10])
+    return short_title(title) or short_title(f"Ticket {ticket.id}")
+
+
+def short_title(text: str) -> str:
+    """A title of at most TITLE_MAX characters, on one line (front matter quotes it)."""
+    title = " ".join(plain(text).split())
     if len(title) > TITLE_MAX:
         title = title[:TITLE_MAX].rsplit(" ", 1)[0] + "…"
-    return title or f"Ticket {ticket.id}"
+    return title
 
 
 def quoted(ticket: Ticket) -> str:
-    """The customer's own (already cleaned and redacted) words as a Markdown quote."""
-    body = ticket.body or ticket.subject
-    return "\n".join(f"> {line}".rstrip() for line in body.splitlines())
+    """The customer's own (already cleaned and redacted) words as an inert Markdown quote."""
+    return quote_lines(ticket.body or ticket.subject)
 
 
 # -- drafting from a gap ---------------------------------------------------------------------------
@@ -78,7 +113,8 @@ def gap_draft(gap: Gap) -> dict[str, Any]:
     subjects = Counter(r["subject"] for r in gap.representatives if r["subject"])
     title = subjects.most_common(1)[0][0] if subjects else " ".join(gap.terms[:3]).capitalize()
     quotes = "\n".join(
-        f"> {r['text'] or r['subject']}  \n> — ticket {r['id']}\n" for r in gap.representatives
+        f"{quote_lines(r['text'] or r['subject'])}  \n> — ticket {inert(r['id'])}\n"
+        for r in gap.representatives
     )
     issue = {
         "en": "Customers ask, in their words:",
@@ -86,12 +122,13 @@ def gap_draft(gap: Gap) -> dict[str, Any]:
         "sv": "Kunder frågar, med egna ord:",
     }.get(gap.lang, "Customers ask, in their words:")
     body = body_for("solution", gap.lang, f"{issue}\n\n{quotes}")
-    note = (
-        f"<!-- drafted from content gap {gap.id}: {gap.size} tickets, "
-        f"{gap.first_seen} to {gap.last_seen}; terms: {', '.join(gap.terms)} -->\n\n"
+    note = (  # customer words even here: escaped, so `-->` cannot end the comment
+        f"<!-- drafted from content gap {inert(gap.id)}: {gap.size} tickets, "
+        f"{inert(gap.first_seen)} to {inert(gap.last_seen)}; "
+        f"terms: {inert(', '.join(gap.terms))} -->\n\n"
     )
     return {
-        "title": title,
+        "title": short_title(title) or "Content gap",
         "type": "solution",
         "lang": gap.lang,
         "tickets": gap.tickets[:20],

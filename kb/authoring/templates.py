@@ -86,6 +86,22 @@ def _comment(f: Field) -> str:
     return f.help
 
 
+def _dumped(name: str, value: Any) -> str:
+    """`name: value` as one flow-style YAML entry that reads back as exactly `value`.
+
+    Values can be customer text (a ticket's subject or id): yaml.safe_dump quotes them, and
+    when the readable form would not read back the same (a NEL or a lone surrogate folded or
+    unwritable), the entry is written with ASCII escapes instead.
+    """
+    for readable in (True, False):
+        dumped = yaml.safe_dump(
+            {name: value}, allow_unicode=readable, default_flow_style=True, sort_keys=False
+        ).strip()
+        if yaml.safe_load(dumped) == {name: value}:
+            break
+    return dumped.removeprefix("{").removesuffix("}")
+
+
 def front_matter(values: dict[str, Any], kind: str) -> str:
     """Render front matter in schema order, each line commented with its field's help."""
     lines = ["---"]
@@ -94,11 +110,7 @@ def front_matter(values: dict[str, Any], kind: str) -> str:
             continue
         if f.types and kind not in f.types:
             continue
-        dumped = yaml.safe_dump(
-            {f.name: values[f.name]}, allow_unicode=True, default_flow_style=True, sort_keys=False
-        ).strip()
-        dumped = dumped.removeprefix("{").removesuffix("}")
-        lines.append(f"{dumped}  # {_comment(f)}")
+        lines.append(f"{_dumped(f.name, values[f.name])}  # {_comment(f)}")
     lines.append("---")
     return "\n".join(lines) + "\n"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
@@ -12,6 +13,8 @@ if TYPE_CHECKING:
     from kb.stale.run import Result
 
 SCHEMA = "kb-stale/1"
+# ticket text may hold terminal escapes (ESC [ ..., OSC 8 links): never print them raw
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 __all__ = ["SCHEMA", "render", "render_html", "render_json", "render_text", "to_data"]
 
 
@@ -44,6 +47,7 @@ def render_json(res: Result, articles: int) -> str:
 
 
 def _table(rows: list[list[str]], headers: list[str]) -> list[str]:
+    rows = [[CONTROL.sub(" ", str(c)) for c in row] for row in rows]
     widths = [max(len(str(c)) for c in col) for col in zip(headers, *rows, strict=False)]
     widths[-1] = 0  # the last column is not padded
     fmt = lambda cells: "  ".join(  # noqa: E731

@@ -99,7 +99,7 @@ def tickets_chart(kcs: dict[str, Any] | None, series: int = 6) -> str:
         if len(months) <= 12 or i % 2 == 0:
             x = left + i * step
             parts.append(
-                f'<text x="{x:.1f}" y="{h - 14}" text-anchor="middle" font-size="10">{m[2:]}</text>'
+                f'<text x="{x:.1f}" y="{h - 14}" text-anchor="middle" font-size="10">{escape(m[2:])}</text>'
             )
     legend = []
     for n, (name, values) in enumerate(lines):
