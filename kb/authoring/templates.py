@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 import yaml
@@ -65,6 +66,10 @@ ISSUE_PLACEHOLDER = {
 }
 
 
+TAG_CHARS = re.compile(r"[<>]")  # `&` alone starts no tag, and stays readable
+TAG_ESCAPES = {ord("<"): "\\x3C", ord(">"): "\\x3E"}
+
+
 def _pick(texts: dict[str, str], lang: str) -> str:
     return texts.get(lang, texts["en"])
 
@@ -89,17 +94,28 @@ def _comment(f: Field) -> str:
 def _dumped(name: str, value: Any) -> str:
     """`name: value` as one flow-style YAML entry that reads back as exactly `value`.
 
-    Values can be customer text (a ticket's subject or id): yaml.safe_dump quotes them, and
-    when the readable form would not read back the same (a NEL or a lone surrogate folded or
-    unwritable), the entry is written with ASCII escapes instead.
+    Values can be customer text (a ticket's subject or id). yaml.safe_dump quotes them; one
+    holding `<` or `>` is double-quoted with those as YAML escapes (`\\x3C`), so no tag is
+    ever written raw; and when the readable form would not read back the same (a NEL, a
+    lone surrogate), the entry is written with ASCII escapes instead.
     """
     for readable in (True, False):
         dumped = yaml.safe_dump(
             {name: value}, allow_unicode=readable, default_flow_style=True, sort_keys=False
         ).strip()
+        dumped = dumped.removeprefix("{").removesuffix("}")
+        if TAG_CHARS.search(dumped):
+            quoted = yaml.safe_dump(
+                value,
+                allow_unicode=readable,
+                default_flow_style=True,
+                default_style='"',
+                width=1 << 30,
+            ).strip()
+            dumped = f"{name}: {quoted.translate(TAG_ESCAPES)}"
         if yaml.safe_load(dumped) == {name: value}:
             break
-    return dumped.removeprefix("{").removesuffix("}")
+    return dumped
 
 
 def front_matter(values: dict[str, Any], kind: str) -> str:

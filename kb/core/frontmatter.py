@@ -55,7 +55,8 @@ class BoundedComposer(Composer):
     constructed, walked or printed) to everything its anchor holds: the "billion laughs".
     Counting the expanded size while composing refuses one after a few hundred nodes, and the
     depth limit keeps composing (recursive, here and in libyaml's composer) far from the
-    stack's end. One `get_event` per event keeps it close to libyaml's own composer in speed.
+    stack's end. One `get_event` per event keeps it close to libyaml's own composer in speed;
+    path resolvers (`add_path_resolver`), which no kb loader has, are not consulted.
     """
 
     max_depth = MAX_DEPTH
