@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from kb.core.errors import SettingsError, display_path
+from kb.core.errors import ArticleError, SettingsError, display_path
 from kb.core.frontmatter import MAX_DEPTH, BoundedComposer, TooComplex, unreadable
 
 Key = str | int  # a mapping key or a list position
@@ -100,6 +100,10 @@ class ConfigFile:
     def where(self, *keys: Key) -> str:
         """`mkdocs.yml:LINE` for `keys`, as problems are reported."""
         return f"{display_path(self.path)}:{self.line(*keys)}"
+
+    def problem(self, keys: tuple[Key, ...], field: str, message: str, level: str) -> ArticleError:
+        """A problem of the key at `keys`, reported as `mkdocs.yml:LINE: field: message`."""
+        return ArticleError(display_path(self.path), self.line(*keys), field, message, level)
 
     def plugin_entry(self) -> tuple[dict[str, Any], tuple[Key, ...]]:
         """The options of the `kb` plugin entry and the keys that lead to them."""

@@ -165,9 +165,8 @@ class _Where:
         return self.source.where(*self.base, *keys)
 
     def warn(self, s: Settings, keys: tuple[Key, ...], message: str) -> None:
-        where, line = self(*keys).rsplit(":", 1)
         name = "kb." + ".".join(str(k) for k in keys)
-        s.warnings.append(ArticleError(where, int(line), name, message, "warning"))
+        s.warnings.append(self.source.problem((*self.base, *keys), name, message, "warning"))
 
 
 def _roots(root: Path) -> dict[str, Any]:

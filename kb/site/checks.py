@@ -13,7 +13,7 @@ from pathlib import Path
 from kb.core.errors import ArticleError
 from kb.core.schema import did_you_mean
 from kb.core.settings import Settings
-from kb.site.i18n import material_languages, ui_language
+from kb.site.i18n import material_dir, material_languages, ui_language
 
 # Material 9's features (its documentation); those its templates test for are added below
 FEATURES = (
@@ -54,8 +54,6 @@ TESTED = re.compile(r'"([a-z]+(?:\.[a-z]+)+)"\s+(?:not\s+)?in\s+features')
 @functools.cache
 def material_features() -> frozenset[str]:
     """Every feature name Material knows: its documented ones and those its templates test."""
-    from kb.site.theme import material_dir  # imports MkDocs: only when a theme names features
-
     found = set(FEATURES)
     for path in Path(material_dir()).rglob("*.html"):
         found.update(TESTED.findall(path.read_text(encoding="utf-8", errors="replace")))
@@ -70,8 +68,7 @@ def config_problems(settings: Settings) -> list[ArticleError]:
     out: list[ArticleError] = []
 
     def problem(keys: tuple[str | int, ...], field: str, message: str, level: str) -> None:
-        where, line = source.where(*keys).rsplit(":", 1)
-        out.append(ArticleError(where, int(line), field, message, level))
+        out.append(source.problem(keys, field, message, level))
 
     raw = source.data.get("theme")
     theme = {"name": raw} if isinstance(raw, str) else raw if isinstance(raw, dict) else {}
@@ -80,8 +77,7 @@ def config_problems(settings: Settings) -> list[ArticleError]:
         problem(
             ("theme", "name"),
             "theme.name",
-            f"kb's help centre is built on Material, not {name!r}: leave `theme:` out or use "
-            "`name: material`",
+            not_material(str(name)),
             "error",
         )
     custom = theme.get("custom_dir")
@@ -113,6 +109,14 @@ def config_problems(settings: Settings) -> list[ArticleError]:
             keys = (*base, "languages", n) if "languages" in source.plugin_entry()[0] else base
             problem(keys, "kb.languages", _no_strings(lang), "warning")
     return out
+
+
+def not_material(name: str) -> str:
+    """Why kb cannot build on the theme `name`."""
+    return (
+        f"kb's help centre is built on Material, not {name!r}: leave `theme:` out or use "
+        "`name: material`"
+    )
 
 
 def _no_strings(lang: str) -> str:

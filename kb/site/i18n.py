@@ -7,6 +7,8 @@ import functools
 import importlib.util
 from pathlib import Path
 
+from kb.core.errors import SettingsError
+
 LANGUAGE_NAMES = {"en": "English", "nl": "Nederlands", "sv": "Svenska", "de": "Deutsch"}
 
 STRINGS: dict[str, dict[str, str]] = {
@@ -166,13 +168,21 @@ def language_name(lang: str) -> str:
     return LANGUAGE_NAMES.get(lang, lang)
 
 
+def material_dir() -> Path:
+    """Material's templates folder (found without importing MkDocs)."""
+    spec = importlib.util.find_spec("material")
+    if spec is None or not spec.submodule_search_locations:
+        raise SettingsError("kb needs Material for MkDocs: pip install mkdocs-material")
+    return Path(next(iter(spec.submodule_search_locations))) / "templates"
+
+
 @functools.cache
 def material_languages() -> dict[str, str]:
     """Material's interface languages, by lower-case code (`pt-br` -> `pt-BR`)."""
-    spec = importlib.util.find_spec("material")
-    if spec is None or not spec.submodule_search_locations:
+    try:
+        folder = material_dir() / "partials/languages"
+    except SettingsError:
         return {"en": "en"}
-    folder = Path(next(iter(spec.submodule_search_locations))) / "templates/partials/languages"
     return {path.stem.lower(): path.stem for path in folder.glob("*.html")} or {"en": "en"}
 
 

@@ -7,7 +7,6 @@ kb template or partial the way Material's `overrides` folder works.
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ from mkdocs.theme import Theme
 
 from kb.core.errors import SettingsError
 from kb.core.settings import Settings
+from kb.site.checks import not_material
 from kb.site.i18n import ui_language
 
 
@@ -37,14 +37,6 @@ def theme_files() -> Iterator[Path]:
             yield path
 
 
-def material_dir() -> Path:
-    """Material's templates folder."""
-    spec = importlib.util.find_spec("material")
-    if spec is None or not spec.submodule_search_locations:
-        raise SettingsError("kb needs Material for MkDocs: pip install mkdocs-material")
-    return Path(next(iter(spec.submodule_search_locations))) / "templates"
-
-
 def user_theme(settings: Settings) -> dict[str, Any]:
     """The `theme:` mapping of mkdocs.yml as written (a bare name becomes `{name: ...}`)."""
     raw = settings.source.data.get("theme") if settings.source else None
@@ -56,24 +48,18 @@ def user_theme(settings: Settings) -> dict[str, Any]:
 def bring_theme(config: MkDocsConfig, settings: Settings) -> None:
     """Make the build's theme Material with kb's templates under the team's own custom_dir."""
     theme = config.theme
-    where = settings.source.where("theme") if settings.source else "mkdocs.yml"
+    given = user_theme(settings)
     if theme.name in DEFAULT_THEMES:
-        options = {
-            k: v for k, v in user_theme(settings).items() if k not in ("name", "custom_dir")
-        }
+        options = {k: v for k, v in given.items() if k not in ("name", "custom_dir")}
         theme = config.theme = Theme(name="material", custom_dir=theme.custom_dir, **options)
     elif theme.name != "material":
-        raise SettingsError(
-            f"{where}: theme.name: kb's help centre is built on Material, not {theme.name!r}: "
-            "leave `theme:` out or use `name: material`"
-        )
-    if "font" not in user_theme(settings):
+        where = settings.source.where("theme", "name") if settings.source else "mkdocs.yml"
+        raise SettingsError(f"{where}: theme.name: {not_material(str(theme.name))}")
+    if "font" not in given:
         theme["font"] = False  # no request to Google Fonts from a customer's browser
     if str(THEME_DIR) not in theme.dirs:
         theme.dirs.insert(1 if theme.custom_dir else 0, str(THEME_DIR))
-    given = user_theme(settings).get("language")
-    theme["language"] = ui_language(str(given or settings.default_lang))
-
+    theme["language"] = ui_language(str(given.get("language") or settings.default_lang))
 
 def _mermaid_fence() -> dict[str, Any]:
     from pymdownx.superfences import fence_code_format
