@@ -9,17 +9,21 @@ from pathlib import Path
 
 import pytest
 from starlette.testclient import TestClient
-from test_server_helpers import INTERNAL_ID, REPO, SECRET_WORD, build, write_kb
+from test_server_helpers import (
+    INTERNAL_ID,
+    REPO,
+    SECRET_WORD,
+    TOKEN,
+    build,
+    server_app,
+    write_kb,
+)
 
 from kb.core.settings import Settings
 from kb.search.searcher import open_searcher
-from kb.server.app import create_app
 from kb.server.feedback import votes
-from kb.server.options import ServerOptions
 from kb.server.ratelimit import Rate
-from kb.suggest.embedders import HashEmbedder
 
-TOKEN = "s3cret-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 UNLIMITED = {"api": Rate(0, 0), "feedback": Rate(0, 0)}
 
@@ -32,10 +36,7 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 
 
 def make_client(settings: Settings, **options: object) -> TestClient:
-    opts = ServerOptions(token=TOKEN, watch_interval=0, rates=dict(UNLIMITED))
-    for key, value in options.items():
-        setattr(opts, key, value)
-    return TestClient(create_app(settings, opts, embedder=HashEmbedder()))
+    return TestClient(server_app(settings, **{"rates": UNLIMITED, **options}))
 
 
 @pytest.fixture(scope="module")

@@ -19,6 +19,7 @@ from kb.core.settings import Settings
 from kb.search.index import build_index
 
 REPO = Path(__file__).resolve().parent.parent
+TOKEN = "s3cret-token"
 SECRET_WORD = "zebracode"  # only in the internal article: must never leave a public endpoint
 INTERNAL_ID = "manual-refund-override"
 
@@ -153,3 +154,15 @@ def start_serve(config: Path, port: int, *args: str, env: dict[str, str] | None 
             time.sleep(0.2)
     proc.kill()
     raise AssertionError("kb serve did not start within 300 s")
+
+
+def server_app(settings: Settings, **options: Any) -> Any:
+    """The API app on `settings` with the test token, no file watching and the fast embedder."""
+    from kb.server.app import create_app
+    from kb.server.options import ServerOptions
+    from kb.suggest.embedders import HashEmbedder
+
+    opts = ServerOptions(token=TOKEN, watch_interval=0)
+    for key, value in options.items():
+        setattr(opts, key, dict(value) if key == "rates" else value)
+    return create_app(settings, opts, embedder=HashEmbedder())

@@ -20,21 +20,18 @@ import pytest
 from conftest import CHROMIUM, need_chromium
 from starlette.requests import Request
 from starlette.testclient import TestClient
-from test_server_helpers import build, free_port, write_kb
+from test_server_helpers import TOKEN, build, free_port, server_app, write_kb
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from kb.core.collection import KnowledgeBase
 from kb.core.csp import CONTENT_SECURITY_POLICY, INLINE_SCRIPT_HASHES, script_hash
 from kb.core.settings import Settings
 from kb.server import input as server_input
-from kb.server.app import create_app
 from kb.server.input import ApiError, read_json
 from kb.server.options import ServerOptions
 from kb.server.ratelimit import Rate, SharedBuckets
 from kb.server.serving import TimedHttpProtocol, uvicorn_options
-from kb.suggest.embedders import HashEmbedder
 
-TOKEN = "s3cret-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 WRONG = {"Authorization": "Bearer not-the-token"}
 UNLIMITED = {"api": Rate(0, 0), "feedback": Rate(0, 0), "auth": Rate(0, 0)}
@@ -54,10 +51,7 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 
 
 def make_app(settings: Settings, **options: Any) -> Any:
-    opts = ServerOptions(token=TOKEN, watch_interval=0, rates=dict(UNLIMITED))
-    for key, value in options.items():
-        setattr(opts, key, value)
-    return create_app(settings, opts, embedder=HashEmbedder())
+    return server_app(settings, **{"rates": UNLIMITED, **options})
 
 
 @pytest.fixture(scope="module")
