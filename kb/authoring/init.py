@@ -74,7 +74,7 @@ QUERIES = {  # query, the example's id in English, top N, internal
 # what a commented-out setting shows in the new mkdocs.yml
 EXAMPLES = {
     "popular": "[reset-password]",
-    "model": "all-MiniLM-L6-v2",
+    "model": "auto",
     "model_backend": "auto",
     "model_languages": "[en]",
     "max_article_kb": "1024",

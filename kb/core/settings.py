@@ -61,7 +61,7 @@ class Settings:
     kb_dir: Path = field(default_factory=lambda: Path.cwd() / ".kb")
     synonyms_file: Path = field(default_factory=lambda: Path.cwd() / "search" / "synonyms.yml")
     queries_file: Path = field(default_factory=lambda: Path.cwd() / "search" / "queries.yml")
-    model: str = "all-MiniLM-L6-v2"
+    model: str = "auto"  # MiniLM for English, multilingual-e5-small for the other languages
     model_backend: str = (
         "auto"  # auto (ONNX Runtime if it loads and agrees), onnx, onnx-int8, torch
     )
@@ -199,9 +199,15 @@ OPTIONS: tuple[Option, ...] = (
     Option("feedback_url", 'where "Was this helpful?" posts its votes, e.g. `/api/feedback`'),
     Option("synonyms", "the search synonyms file (`search/synonyms.yml`)"),
     Option("queries", "the golden search queries (`search/queries.yml`), run by `kb check`"),
-    Option("model", "the suggester's embedding model (`all-MiniLM-L6-v2`)"),
+    Option(
+        "model",
+        "the suggester's model: `auto` (MiniLM for English, multilingual-e5-small for the rest)",
+    ),
     Option("model_backend", "what runs the model: `auto`, `torch`, `onnx` or `onnx-int8`"),
-    Option("model_languages", "the languages the model understands (`[en]`); elsewhere keywords"),
+    Option(
+        "model_languages",
+        "the languages a named sentence-transformers model understands (`[en]`)",
+    ),
     Option("max_article_kb", "the largest article file accepted, in KB (`1024`)"),
     Option(
         "assets",

