@@ -1,6 +1,7 @@
 """Search quality on the evaluation sets: Recall@1/5/10 and MRR@10 per set (keyword search only).
 
-Usage: python bench/search_quality.py [--data ../shared/evaldata] [--sets swefaq,doc2dial,stackfaq]
+Usage: python bench/search_quality.py [--data ../shared/evaldata] [--sets swefaq,doc2dial,stackfaq,nlfaq]
+The Dutch set, nlfaq, is kept in this repository (evaldata/nlfaq); the others in ../shared.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from kb.search.searcher import index_in_memory
 from kb.suggest.evalsets import load_jsonl_kb, load_queries
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "evaldata"
-BASELINE = {"swefaq": 0.55, "doc2dial": 0.60, "stackfaq": 0.80}
+OWN_DATA = Path(__file__).resolve().parents[1] / "evaldata"  # sets kept in this repository
+BASELINE = {"swefaq": 0.55, "doc2dial": 0.60, "stackfaq": 0.80, "nlfaq": 0.67}
 
 
 def evaluate(folder: Path) -> dict[str, float]:
@@ -49,12 +51,13 @@ def main() -> int:
     """Print a Markdown table of the metrics per set."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
-    parser.add_argument("--sets", default="swefaq,doc2dial,stackfaq")
+    parser.add_argument("--sets", default="swefaq,doc2dial,stackfaq,nlfaq")
     args = parser.parse_args()
     print("| set | articles | queries | R@1 | R@5 | R@10 | MRR@10 | baseline MRR@10 | ms/query |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for name in args.sets.split(","):
-        m = evaluate(args.data / name)
+        folder = args.data / name
+        m = evaluate(folder if folder.is_dir() else OWN_DATA / name)
         print(
             f"| {name} | {m['articles']} | {m['queries']} | {m['R@1']:.2f} | {m['R@5']:.2f} | "
             f"{m['R@10']:.2f} | {m['MRR@10']:.3f} | {BASELINE.get(name, float('nan')):.2f} | "

@@ -237,7 +237,7 @@ def test_eval_on_the_current_kb(
 def test_real_model_end_to_end(
     make_kb: MakeKB, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    config = make_kb(ARTICLES)  # the default model: all-MiniLM-L6-v2
+    config = make_kb(ARTICLES)  # the default model: MiniLM for English, e5 for nl and sv
     tickets = tmp_path / "t.jsonl"
     tickets.write_text(
         '{"id": "1", "text": "Hi, I cannot remember my login secret and I am locked out"}\n'
@@ -250,4 +250,65 @@ def test_real_model_end_to_end(
     assert first["suggestions"][0]["id"] == "reset-password"  # by meaning: no shared keyword
     assert first["suggestions"][0]["reasons"]["semantic_score"] > 0.3
     assert second["suggestions"][0]["id"] == "track-order"
-    assert (config.parent / ".kb" / "cache" / "embeddings-all-MiniLM-L6-v2-kb.npz").is_file()
+    cached = [p.name for p in (config.parent / ".kb" / "cache").glob("embeddings-*-kb.npz")]
+    assert len(cached) == 1 and "all-MiniLM-L6-v2" in cached[0] and "e5" in cached[0]
+
+
+@pytest.mark.model
+@pytest.mark.slow
+def test_dutch_and_swedish_tickets_find_english_only_articles(
+    make_kb: MakeKB, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """One multilingual model embeds both sides: no shared word, the right article, confident."""
+    config = make_kb(ARTICLES)
+    tickets = tmp_path / "t.jsonl"
+    tickets.write_text(
+        '{"id": "nl", "text": "Waar blijft mijn pakketje? Ik wacht al een week.", "lang": "nl"}\n'
+        '{"id": "sv", "text": "Var är mitt paket? Jag har väntat i en vecka.", "lang": "sv"}\n'
+        '{"id": "off", "text": "Kunnen jullie het cadeau mooi inpakken voor mijn zus?", '
+        '"lang": "nl"}\n',
+        encoding="utf-8",
+    )
+    code, out, err = run(["suggest", "--tickets", str(tickets), "-f", str(config)], capsys)
+    assert code == 0, err
+    nl, sv, off = (json.loads(line) for line in out.splitlines())
+    for answer in (nl, sv):
+        assert answer["suggestions"][0]["id"] == "track-order"  # exists only in English
+        assert answer["suggestions"][0]["reasons"]["matched_terms"] == []
+    assert off["abstained"] is True  # gift wrapping: no article
+
+
+@pytest.mark.model
+@pytest.mark.slow
+def test_a_second_process_answers_tickets_without_torch(make_kb: MakeKB) -> None:
+    """After one run has exported and checked the model, tickets need no torch import."""
+    import subprocess
+    import sys
+
+    english = {k: v for k, v in ARTICLES.items() if k.startswith("en/")}
+    config = make_kb(english, kb_options={"languages": ["en"]})
+    ticket = "Hi, I cannot remember my login secret and I am locked out"
+    probe = (
+        "import json, sys\n"
+        "from kb.cli import main\n"
+        f"sys.argv = ['kb', 'suggest', '--json', {ticket!r}, '-f', {str(config)!r}]\n"
+        "code = main()\n"
+        "print(json.dumps(sorted(m for m in ('torch', 'sentence_transformers') "
+        "if m in sys.modules)))\n"
+    )
+
+    def once() -> tuple[dict[str, Any], list[str]]:
+        done = subprocess.run(
+            [sys.executable, "-c", probe], capture_output=True, text=True, timeout=600
+        )
+        assert done.returncode == 0, done.stderr
+        lines = done.stdout.strip().splitlines()
+        assert len(lines) >= 2, done.stdout + done.stderr
+        return json.loads("\n".join(lines[:-1])), json.loads(lines[-1])
+
+    first, loaded_first = once()
+    second, loaded_second = once()
+    assert loaded_first == ["sentence_transformers", "torch"]  # export and check, once
+    assert loaded_second == []
+    assert second == first  # the same vectors, so the same answer
+    assert second["suggestions"][0]["id"] == "reset-password"

@@ -22,8 +22,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--queries",
         required=True,
+        action="extend",
+        nargs="+",
         metavar="Q.jsonl",
-        help='questions: {"id", "text", "gold", "lang"}',
+        help='questions: {"id", "text", "gold", "lang"}; several files may follow; questions '
+        "with an empty gold are off-topic and measure abstention",
     )
     parser.add_argument(
         "--articles",
@@ -52,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
     bad = [m for m in modes if m not in MODES]
     if bad or not modes:
         raise UsageError(f"--modes: unknown {', '.join(bad) or 'none'} (use {', '.join(MODES)})")
-    queries = load_queries(args.queries)
+    queries = [q for path in args.queries for q in load_queries(path)]
     if args.articles:
         suggester = open_eval_set(args.articles, args.config)
     else:

