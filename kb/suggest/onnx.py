@@ -46,8 +46,15 @@ class OnnxEncoder:
     copy with `onnx-int8`: articles are embedded once at full precision, tickets at int8 speed.
     """
 
-    def __init__(self, st_model: Any, path: Path, query_path: Path | None = None) -> None:
-        self.st_model = st_model
+    def __init__(
+        self,
+        st_model: Any,
+        path: Path,
+        query_path: Path | None = None,
+        tokenize: Any = None,
+    ) -> None:
+        self.st_model = st_model  # None with `tokenize`: the light, torch-free query encoder
+        self.tokenize = tokenize
         self.path = path
         self.query_path = query_path or path
         self._sessions: dict[tuple[Path, int], Any] = {}
@@ -63,6 +70,9 @@ class OnnxEncoder:
             return found
 
     def _features(self, texts: Sequence[str]) -> dict[str, Any]:
+        if self.tokenize is not None:
+            feats = self.tokenize(texts)
+            return {k: feats[k] for k in self.inputs}
         feats = _tokenize(self.st_model, texts)
         return {k: feats[k].cpu().numpy() for k in self.inputs}
 
@@ -118,13 +128,21 @@ def _session(path: Path, threads: int) -> Any:
 
 
 def model_fingerprint(name: str, location: str) -> str:
-    """A key for the exported file: model name and files, torch and sentence-transformers versions."""
-    import sentence_transformers
-    import torch
+    """A key for the exported file: model name and files, torch and sentence-transformers versions.
+
+    The versions are read from the installed packages' metadata: no torch import, so a later
+    process can find a checked export (and run tickets on it) without loading torch at all.
+    """
+    import importlib.metadata as metadata
 
     root = Path(location)
     files = tree_identity(root) if root.is_dir() else ""
-    versions = (torch.__version__, sentence_transformers.__version__)
+    versions = []
+    for package in ("torch", "sentence-transformers", "onnxruntime"):
+        try:
+            versions.append(metadata.version(package))
+        except metadata.PackageNotFoundError:
+            versions.append("-")
     return digest(name, EXPORT_VERSION, *versions, files, size=16)
 
 
@@ -225,6 +243,12 @@ def quantize(source: Path, target: Path) -> None:
     os.replace(tmp, target)
 
 
+def export_paths(name: str, location: str, folder: Path, int8: bool) -> tuple[Path, Path]:
+    """The files of a model's export in `folder`: full precision, and what queries run on."""
+    fp32 = folder / f"{slug(name)}-{model_fingerprint(name, location)}.onnx"
+    return fp32, (fp32.with_suffix(".int8.onnx") if int8 else fp32)
+
+
 def load(
     name: str, location: str, st_model: Any, cache_dir: Path | None, int8: bool = False
 ) -> OnnxEncoder:
@@ -245,8 +269,7 @@ def load(
     else:
         folder = Caches(cache_dir).onnx
     try:
-        fp32 = folder / f"{model}-{model_fingerprint(name, location)}.onnx"
-        path = fp32.with_suffix(".int8.onnx") if int8 else fp32
+        fp32, path = export_paths(name, location, folder, int8)
         if not fp32.is_file() or not path.is_file():
             if not fp32.is_file():
                 log.info("exporting %s to ONNX (%s), once", name, fp32)
