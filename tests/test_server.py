@@ -524,3 +524,38 @@ def test_suggest_sheds_load_beyond_the_pending_limit(settings):
         api.pending = 0
         assert c.post("/api/suggest", json={"text": "parcel"}).status_code == 200
         assert api.pending == 0
+
+
+# -- the model in the background ------------------------------------------------------------------
+def test_server_answers_by_keywords_while_the_model_loads(settings: Settings) -> None:
+    """`kb serve` answers before its model is in; those answers say they are keyword-only."""
+    import threading
+    import time
+
+    from kb.server.app import create_app
+    from kb.server.options import ServerOptions
+    from kb.suggest.embedders import HashEmbedder
+
+    gate = threading.Event()
+
+    class SlowToLoad(HashEmbedder):
+        def encode(self, texts):  # the warm-up call blocks until the test lets it through
+            gate.wait(60)
+            return super().encode(texts)
+
+    opts = ServerOptions(token=TOKEN, watch_interval=0, rates=UNLIMITED, model_in_background=True)
+    ticket = {"text": "I forgot my password and cannot log in"}
+    with TestClient(create_app(settings, opts, embedder=SlowToLoad())) as c:
+        health = c.get("/api/health").json()
+        assert health["model_loading"] is True and health["model"] is None
+        early = c.post("/api/suggest", json=ticket, headers=AUTH).json()
+        assert early["keywords_only"] is True
+        assert early["suggestions"][0]["reasons"]["semantic_score"] == 0.0
+        gate.set()
+        deadline = time.monotonic() + 60
+        while c.get("/api/health").json()["model_loading"] and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert c.get("/api/health").json()["model"] == "hash-256"
+        late = c.post("/api/suggest", json=ticket, headers=AUTH).json()
+        assert "keywords_only" not in late
+        assert late["suggestions"][0]["reasons"]["semantic_score"] > 0

@@ -51,6 +51,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="feedback votes per client (default 60/min)",
     )
     parser.add_argument(
+        "--wait-for-model",
+        action="store_true",
+        help="load the model before answering (default: answer at once, suggestions by "
+        "keywords until the model is in)",
+    )
+    parser.add_argument(
         "--max-body", type=int, default=64, metavar="KB", help="largest request body (default 64)"
     )
     parser.add_argument(
@@ -109,6 +115,7 @@ def run(args: argparse.Namespace) -> int:
             "feedback": parse_rate(args.feedback_rate, burst=max(1.0, feedback.per_second * 10)),
         },
         with_model=not args.no_model,
+        model_in_background=not args.wait_for_model,
         max_pending=max(1, args.max_pending),
     )
     where = (

@@ -51,6 +51,7 @@ class Api:
         self.languages = list(settings.languages)
         self.pending = 0  # suggest calls in progress
         self.model: str | None = None  # the embedding model and its backend, for /api/health
+        self.model_loading = False  # True while kb serve loads the model in the background
         # suggest calls running at once: a thread per core; the rest wait on the event loop,
         # which costs nothing, instead of slicing the cores (and the GIL) ever thinner. Not with
         # torch's batching thread, which needs many callers waiting to fill a batch.
@@ -129,6 +130,7 @@ class Api:
                 "site": snap.site is not None,
                 "suggest": bool(snap.suggesters),
                 "model": self.model,
+                "model_loading": self.model_loading,
                 # the problems name files, internal ones too: their count only, without the token
                 "problems": snap.problems if internal else [],
                 "problem_count": len(snap.problems),
@@ -172,7 +174,7 @@ class Api:
         if not text:
             return JSONResponse(Suggestions(abstained=True).to_dict())
         result = await self._suggest(request, text, lang, limit, internal)
-        return JSONResponse(result.to_dict())
+        return JSONResponse(self._marked(result.to_dict(), request, internal))
 
     async def webhook(self, request: Request) -> Response:
         """POST /api/webhooks/{zendesk,freshdesk}: a ticket payload in, suggestions out."""
@@ -190,7 +192,14 @@ class Api:
         if not ticket.text.strip():  # only quotes or a signature: nothing to match
             return JSONResponse(Suggestions(abstained=True).to_dict(ticket.id))
         result = await self._suggest(request, ticket.text, lang, limit, internal)
-        return JSONResponse(result.to_dict(ticket.id))
+        return JSONResponse(self._marked(result.to_dict(ticket.id), request, internal))
+
+    def _marked(self, out: dict[str, Any], request: Request, internal: bool) -> dict[str, Any]:
+        """Say so when the answer came from keywords alone because the model is still loading."""
+        suggester = self.snapshot(request).suggesters.get(internal)
+        if self.model_loading and suggester is not None and suggester.embedder is None:
+            out["keywords_only"] = True
+        return out
 
     async def _suggest(
         self, request: Request, text: str, lang: str | None, limit: int, internal: bool

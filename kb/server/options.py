@@ -29,6 +29,8 @@ class ServerOptions:
     watch_interval: float = 1.0  # seconds between checks for a new build; 0: never
     serve_site: bool = True
     with_model: bool = True
+    # load the model after the server answers: keyword suggestions (marked so) until it is in
+    model_in_background: bool = False
     max_pending: int = 64  # suggest calls waiting or running; more are refused with 503 (busy)
     torch_threads: int = 1  # intra-op threads of the model; 0: torch's default (one per core)
     embed_batch: int = 8  # ticket texts per forward pass when concurrent suggest calls batch up
