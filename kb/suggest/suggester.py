@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from kb.core.lang import guess_lang
-from kb.suggest.evidence import Fusion, StopWords, calibrated
+from kb.suggest.evidence import Fusion, StopWords, calibrated, hub_pages, prefer_dedicated
 from kb.suggest.keywords import KeywordHit, KeywordRanker, LockedRanker, SearcherRanker
 
 __all__ = ["Fusion", "KeywordHit", "KeywordRanker", "Suggester", "Suggestion", "Suggestions"]
@@ -113,6 +113,7 @@ class Suggester:
             self.groups.setdefault(a.source_id, {}).setdefault(a.lang, i)
         self._chunk_pos: Any = None
         self._lang_rows: dict[str, Any] = {}
+        self.hubs: set[int] = set()  # roll-up pages: many sections on unrelated subjects
         self._kw_memo: dict[str, list[KeywordHit]] = {}
         if chunks is not None:
             import numpy as np
@@ -124,6 +125,7 @@ class Suggester:
                 if i >= 0:
                     by_lang.setdefault(self.articles[i].lang, []).append(j)
             self._lang_rows = {k: np.array(v, dtype=np.int64) for k, v in by_lang.items()}
+            self.hubs = {order[j] for j in hub_pages(chunks) if order[j] >= 0}
 
     # -- building ------------------------------------------------------------------------------
     @classmethod
@@ -232,6 +234,9 @@ class Suggester:
                 self._add_semantic(cands, qvec)
         for c in cands.values():
             c.confidence = self._confidence(c, lang)
+        if self.hubs and mode != "keyword":
+            prefer_dedicated(cands, self.hubs)
+        for c in cands.values():
             if mode == "keyword":  # the searcher's own order (AND matches before OR matches)
                 c.score = -float(c.keyword_rank if c.keyword_rank is not None else 1e9)
             elif mode == "embedding":
@@ -366,4 +371,6 @@ class Suggester:
             reasons["section_url"] = f"{url}#{chunk.anchor}"
         if shown is not matched:
             reasons["matched_translation"] = matched.id
+        if c.index in self.hubs:
+            reasons["hub_page"] = True  # a roll-up page: section_url points to the question
         return Suggestion(shown.id, shown.title, url, round(c.confidence, 3), reasons)
