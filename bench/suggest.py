@@ -1,8 +1,12 @@
 """Benchmark the suggester on a generated KB: embedding, latency, throughput, memory, cold start.
 
 Run from the repository root:  python bench/suggest.py [--articles 1000] [--tickets 500]
+    [--languages en,nl,sv] [--baseline REV]
 The KB is built from the English evaluation articles in ../shared/evaldata (plain text, cut into
 sections), so article length and vocabulary are realistic; tickets are that set's real questions.
+`--languages` declares more languages in mkdocs.yml (so `model: auto` adds multilingual-e5).
+`--baseline REV` runs the same measurements on the kb of git revision REV (a temporary worktree,
+this script), in the same run, and prints both with their ratio.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ if not EVALDATA.is_dir():
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
-def write_kb(root: Path, n: int) -> None:
+def write_kb(root: Path, n: int, languages: list[str] | None = None) -> None:
     """Write n Markdown articles (sections of ~80 words) and a mkdocs.yml into root."""
     sources = []
     for name in ("stackfaq", "doc2dial"):
@@ -46,7 +50,8 @@ def write_kb(root: Path, n: int) -> None:
         (docs / f"a{i:05d}.md").write_text(text, encoding="utf-8")
     (root / "mkdocs.yml").write_text(
         "site_name: Bench\ndocs_dir: articles\ntheme: {name: material}\n"
-        "plugins:\n  - kb:\n      languages: [en]\n      categories: [help]\n",
+        f"plugins:\n  - kb:\n      languages: [{', '.join(languages or ['en'])}]\n"
+        "      categories: [help]\n",
         encoding="utf-8",
     )
 
@@ -75,11 +80,66 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--articles", type=int, default=1000)
     parser.add_argument("--tickets", type=int, default=500)
-    parser.add_argument("--model", default="all-MiniLM-L6-v2")
+    parser.add_argument("--model", default=None, help="kb.model (default: the revision's own)")
     parser.add_argument(
         "--backend", default="auto", choices=["auto", "onnx", "onnx-int8", "torch"]
     )  # kb.model_backend
+    parser.add_argument("--languages", default="en")
+    parser.add_argument("--baseline", metavar="REV", help="also measure this git revision")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args()
+    if args.baseline:
+        return compare(args)
+    figures = measure(args)
+    if figures is None:
+        return 1
+    if args.json:
+        print("FIGURES " + json.dumps(figures))
+    return 0
+
+
+def compare(args: argparse.Namespace) -> int:
+    """Measure the baseline revision and this checkout one after the other; print the ratios."""
+    own = [a for a in sys.argv[1:] if a != "--json"]
+    cut = own.index("--baseline")
+    own = own[:cut] + own[cut + 2 :]
+    results = {}
+    with tempfile.TemporaryDirectory(prefix="kb-bench-baseline-") as tmp:
+        tree = Path(tmp) / "tree"
+        subprocess.run(
+            ["git", "worktree", "add", "-q", "--detach", str(tree), args.baseline],
+            cwd=REPO,
+            check=True,
+        )
+        try:
+            for label, code in (("baseline", tree), ("now", REPO)):
+                env = {**os.environ, "PYTHONPATH": str(code)}
+                done = subprocess.run(
+                    [sys.executable, str(Path(__file__).resolve()), *own, "--json"],
+                    env=env,
+                    capture_output=True,
+                    text=True,
+                    check=False,
+                )
+                print(f"== {label} ({code})\n{done.stdout}", end="")
+                line = [x for x in done.stdout.splitlines() if x.startswith("FIGURES ")]
+                if done.returncode or not line:
+                    print(done.stderr, file=sys.stderr)
+                    return 1
+                results[label] = json.loads(line[-1][len("FIGURES ") :])
+        finally:
+            subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=REPO)
+    print(f"\n| figure | {args.baseline} | now | now / {args.baseline} |")
+    print("| --- | --- | --- | --- |")
+    for key, now in results["now"].items():
+        before = results["baseline"].get(key)
+        ratio = f"{now / before:.2f}x" if before else "-"
+        print(f"| {key} | {before} | {now} | {ratio} |")
+    return 0
+
+
+def measure(args: argparse.Namespace) -> dict[str, float] | None:
+    """Run every measurement on a fresh KB; print them and return the figures."""
 
     from kb.core.collection import KnowledgeBase
     from kb.core.settings import Settings
@@ -89,10 +149,12 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory(prefix="kb-bench-suggest-") as tmp:
         root = Path(tmp)
-        write_kb(root, args.articles)
+        write_kb(root, args.articles, args.languages.split(","))
         settings = Settings.load(root / "mkdocs.yml")
-        settings.model = args.model
+        if args.model:
+            settings.model = args.model
         settings.model_backend = args.backend
+        fig: dict[str, float] = {}
         kb = KnowledgeBase.load(settings)
         print(f"KB: {len(kb)} articles, model {settings.model}, {os.cpu_count()} cores")
 
@@ -108,6 +170,8 @@ def main() -> int:
         chunks = embed_articles(kb.visible(internal=True), embedder, settings.cache_dir)
         embed_s = time.perf_counter() - t
         print(f"first run: keyword index {index_s:.1f} s, model load {load_s:.1f} s")
+        fig["first embedding, s"] = round(embed_s, 1)
+        fig["model load, s"] = round(load_s, 1)
         print(
             f"first run: embedding {chunks.stats['chunks']} sections of {len(kb)} articles "
             f"{embed_s:.1f} s ({chunks.stats['chunks'] / embed_s:.0f} sections/s)"
@@ -131,6 +195,7 @@ def main() -> int:
             f"warm single ticket: p50 {pct(lat, 50):.0f} ms, p95 {pct(lat, 95):.0f} ms "
             f"(n={len(lat)}; target p95 < 100 ms)"
         )
+        fig["warm ticket p95, ms"] = round(pct(lat, 95), 1)
         t = time.perf_counter()
         enc = embedder.encode(texts)
         enc_s = time.perf_counter() - t
@@ -143,27 +208,69 @@ def main() -> int:
             f"batch: {len(texts)} tickets in {batch_s:.1f} s = {len(texts) / batch_s:.0f} tickets/s"
         )
         print(f"peak memory (this process): {rss_mb():.0f} MB")
+        fig["peak memory (bench process), MB"] = round(rss_mb())
 
-        cold = []
-        for _ in range(3):
-            t = time.perf_counter()
-            proc = subprocess.run(
-                [sys.executable, "-m", "kb", "suggest", texts[0], "--json", "-f", "mkdocs.yml"],
-                cwd=root,
-                capture_output=True,
-                text=True,
-                check=False,
+        # /usr/bin/time reports each command's own peak (a child's rusage would count the
+        # pages it shared with this big process before exec)
+        timer = ["/usr/bin/time", "-f", "MAXRSS %M"] if Path("/usr/bin/time").exists() else []
+        for command in ("suggest", "search"):
+            cold, peak = [], 0.0
+            for _ in range(3):
+                t = time.perf_counter()
+                proc = subprocess.run(
+                    [*timer, sys.executable, "-m", "kb", command, texts[0], "--json"],
+                    cwd=root,
+                    capture_output=True,
+                    text=True,
+                    check=False,
+                )
+                cold.append(time.perf_counter() - t)
+                if proc.returncode != 0:
+                    print(proc.stderr, file=sys.stderr)
+                    return None
+                for line in proc.stderr.splitlines():
+                    if line.startswith("MAXRSS "):
+                        peak = max(peak, int(line.split()[1]) / 1024)
+            print(
+                f"cold start of kb {command} on the cached KB: median "
+                f"{statistics.median(cold):.2f} s (runs {', '.join(f'{c:.2f}' for c in cold)}), "
+                f"peak memory {peak:.0f} MB"
             )
-            cold.append(time.perf_counter() - t)
-            if proc.returncode != 0:
-                print(proc.stderr, file=sys.stderr)
-                return 1
-        child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-        print(
-            f"cold start of kb suggest on the cached KB: median {statistics.median(cold):.1f} s "
-            f"(runs {', '.join(f'{c:.1f}' for c in cold)}), peak memory {child:.0f} MB"
-        )
-    return 0
+            fig[f"cold kb {command}, s"] = round(statistics.median(cold), 2)
+            fig[f"cold kb {command}, peak MB"] = round(peak)
+        fig["kb serve first answer, s"] = round(first_answer(root), 2)
+        print(f"kb serve: first /api/health answer after {fig['kb serve first answer, s']} s")
+    return fig
+
+
+def first_answer(root: Path) -> float:
+    """Seconds from starting `kb serve` until /api/health answers."""
+    import socket
+    import urllib.request
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {**os.environ, "KB_API_TOKEN": "bench-token-" + "x" * 24}
+    t = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kb", "serve", "--port", str(port), "-f", "mkdocs.yml"],
+        cwd=root,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        while time.perf_counter() - t < 300:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health", timeout=1):
+                    return time.perf_counter() - t
+            except OSError:
+                time.sleep(0.05)
+        return float("nan")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
 
 
 if __name__ == "__main__":
