@@ -133,15 +133,18 @@ def hub_pages(chunks: ChunkIndex) -> list[int]:
     """
     import numpy as np
 
-    spread: dict[int, float] = {}
-    for i in range(len(chunks.article_ids)):
-        rows = chunks.vectors[chunks.owner == i]
-        if len(rows) < HUB_MIN_SECTIONS:
-            continue
-        centre = rows.mean(axis=0)
-        norm = float(np.linalg.norm(centre))
-        if norm:
-            spread[i] = 1.0 - float((rows @ (centre / norm)).mean())
+    n = len(chunks.article_ids)
+    if n == 0 or len(chunks.vectors) == 0:
+        return []
+    counts = np.bincount(chunks.owner, minlength=n)
+    centres = np.zeros((n, chunks.vectors.shape[1]), dtype=np.float64)
+    np.add.at(centres, chunks.owner, chunks.vectors)
+    norms = np.linalg.norm(centres, axis=1)
+    unit = centres / np.maximum(norms, 1e-12)[:, None]
+    to_centre = np.einsum("ij,ij->i", chunks.vectors, unit[chunks.owner])
+    mean = np.bincount(chunks.owner, weights=to_centre, minlength=n) / np.maximum(counts, 1)
+    many = np.flatnonzero((counts >= HUB_MIN_SECTIONS) & (norms > 0))
+    spread = {int(i): 1.0 - float(mean[i]) for i in many}
     if len(spread) < 3:
         return []
     typical = float(np.median(list(spread.values())))

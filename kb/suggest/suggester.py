@@ -281,8 +281,7 @@ class Suggester:
         """The ticket's mean cosine with all articles ("") and with those of each language.
 
         A multilingual model finds texts in the ticket's own language a little closer whatever
-        they say (e5: a Swedish ticket met Swedish articles at 0.85 on average and English ones
-        at 0.80); measured against its own language's mean, an English article that answers a
+        they say; measured against its own language's mean, an English article that answers a
         Swedish ticket is not outranked by Swedish ones that do not.
         """
         assert self._chunk_pos is not None
