@@ -23,7 +23,8 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+CODE = os.environ.get("KB_BENCH_CODE", str(REPO))  # the kb measured (--baseline: a worktree)
+sys.path.insert(0, CODE)
 EVALDATA = REPO.parent / "shared" / "evaldata"
 if not EVALDATA.is_dir():
     EVALDATA = Path("/work/shared/evaldata")
@@ -113,7 +114,7 @@ def compare(args: argparse.Namespace) -> int:
         )
         try:
             for label, code in (("baseline", tree), ("now", REPO)):
-                env = {**os.environ, "PYTHONPATH": str(code)}
+                env = {**os.environ, "PYTHONPATH": str(code), "KB_BENCH_CODE": str(code)}
                 done = subprocess.run(
                     [sys.executable, str(Path(__file__).resolve()), *own, "--json"],
                     env=env,
