@@ -143,7 +143,7 @@ def start_serve(config: Path, port: int, *args: str, env: dict[str, str] | None 
         stderr=subprocess.PIPE,
         text=True,
     )
-    deadline = time.monotonic() + 300
+    deadline = time.monotonic() + 600  # a fresh clone embeds the sample KB with both models first
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise AssertionError(f"kb serve exited {proc.returncode}: {proc.stderr.read()}")
@@ -155,7 +155,7 @@ def start_serve(config: Path, port: int, *args: str, env: dict[str, str] | None 
         except httpx.HTTPError:
             time.sleep(0.2)
     proc.kill()
-    raise AssertionError("kb serve did not start within 300 s")
+    raise AssertionError("kb serve did not start within 600 s")
 
 
 def server_app(settings: Settings, **options: Any) -> Any:
