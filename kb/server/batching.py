@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import queue
 import threading
 from collections.abc import Sequence
@@ -15,6 +16,8 @@ if TYPE_CHECKING:
     from kb.core.settings import Settings
     from kb.server.options import ServerOptions
     from kb.suggest.embedders import Embedder
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -131,9 +134,6 @@ class ModelLoader:
         self._thread.start()
 
     def _run(self) -> None:
-        import logging
-
-        log = logging.getLogger(__name__)
         try:
             model = ServedModel.load(self.settings, self.options, self.embedder)
             self.loader.embedder = model.encoder

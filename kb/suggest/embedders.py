@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from kb.core.errors import KBError
-from kb.suggest.twomodels import ByLanguage
+from kb.suggest.twomodels import ByLanguage, query_vectors
 
 if TYPE_CHECKING:
     import numpy as np
@@ -52,8 +52,7 @@ def encode_queries(
     """
     if isinstance(embedder, ByLanguage):
         return embedder.encode_queries(texts, langs)
-    own = getattr(embedder, "encode_queries", None)
-    return own(texts) if own is not None else embedder.encode(texts)
+    return query_vectors(embedder, texts)
 
 
 # -- models ----------------------------------------------------------------------------------------

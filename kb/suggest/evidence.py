@@ -104,6 +104,7 @@ class StopWords:
                 if len(word) >= 4:
                     self.content.setdefault(lang, set()).add(word)
         self._memo: dict[str, frozenset[str]] = {}
+        self._union: dict[frozenset[str], frozenset[str]] = {}  # by languages: once per pair
 
     def of(self, lang: str) -> frozenset[str]:
         """The stop words of `lang` for this KB."""
@@ -115,7 +116,10 @@ class StopWords:
 
     def content_terms(self, terms: Iterable[str], langs: Iterable[str]) -> tuple[str, ...]:
         """The matched words that are no stop word of any of `langs`, each once, in order."""
-        stop = frozenset().union(*(self.of(lang) for lang in set(langs)))
+        key = frozenset(langs)
+        stop = self._union.get(key)
+        if stop is None:  # a ticket checks up to 50 hits: the union is made once per pair
+            stop = self._union[key] = frozenset().union(*(self.of(lang) for lang in key))
         out: dict[str, None] = {}
         for term in terms:
             words = term.lower().split()

@@ -9,8 +9,8 @@ if TYPE_CHECKING:
     import numpy as np
 
 
-def _queries(model: Any, texts: Sequence[str]) -> np.ndarray:
-    """A model's query vectors (its `encode_queries`, else `encode`)."""
+def query_vectors(model: Any, texts: Sequence[str]) -> np.ndarray:
+    """A model's query vectors: its `encode_queries` where it has one, else `encode`."""
     own = getattr(model, "encode_queries", None)
     return own(texts) if own is not None else model.encode(texts)
 
@@ -65,15 +65,16 @@ class ByLanguage:
         import numpy as np
 
         langs = list(langs) if langs is not None else [None] * len(texts)
-        first = [i for i, lang in enumerate(langs) if lang is None or self.uses_first(lang)]
-        other = [i for i, lang in enumerate(langs) if not (lang is None or self.uses_first(lang))]
+        by_first = [lang is None or self.uses_first(lang) for lang in langs]
+        first = [i for i, yes in enumerate(by_first) if yes]
+        other = [i for i, yes in enumerate(by_first) if not yes]
         dims = (self.first.dim, self.other.dim)
         out = np.zeros((len(texts), sum(dims)), dtype=np.float32)
         if first:
-            vecs = _queries(self.first, [texts[i] for i in first])
+            vecs = query_vectors(self.first, [texts[i] for i in first])
             out[first, : dims[0]] = vecs * np.sqrt(2.0)
         if other:
-            vecs = _queries(self.other, [texts[i] for i in other])
+            vecs = query_vectors(self.other, [texts[i] for i in other])
             out[other, dims[0] :] = vecs * np.sqrt(2.0)
         self.encoded += len(texts)
         return out
