@@ -23,10 +23,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def extra_checks(kb: KnowledgeBase) -> list[ArticleError]:
-    """Checks beyond the articles themselves (golden search queries) when their files exist."""
+    """Checks beyond the articles themselves (golden queries, published URLs) when their files exist."""
     from kb.site.checks import config_problems
+    from kb.site.published import gone_urls
 
     problems: list[ArticleError] = config_problems(kb.settings)
+    if not kb.errors:  # an article that did not read would count as gone
+        problems += gone_urls(kb)
     if kb.settings.queries_file.is_file() and not kb.errors:
         from kb.search.golden import check_golden_queries
 

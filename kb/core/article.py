@@ -116,6 +116,11 @@ class Article:
         """Ids of the tickets the fix came from."""
         return tuple(self.meta.get("tickets", ()))
 
+    @property
+    def aliases(self) -> tuple[str, ...]:
+        """Old site paths that redirect to this article, without a leading "/"."""
+        return tuple(self.meta.get("aliases", ()))
+
     # -- derived -------------------------------------------------------------------------------
     @property
     def is_public(self) -> bool:

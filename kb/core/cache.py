@@ -74,7 +74,8 @@ class Layout:
     ``cache/`` (Caches), what can be deleted at any time;
     ``serve/PID/`` (server.snapshot), the builds a running server serves;
     ``serve/ratelimit-PID.bin`` (server.workers), rate limits shared by server workers;
-    ``feedback.db`` (server.feedback), readers' votes.
+    ``feedback.db`` (server.feedback), readers' votes;
+    ``published.json`` (site.published), the URLs the last public `kb build` published.
     """
 
     root: Path
@@ -106,6 +107,11 @@ class Layout:
     def feedback(self) -> Path:
         """The feedback database."""
         return self.root / "feedback.db"
+
+    @property
+    def published(self) -> Path:
+        """The public URLs of the last public build, which `kb check` keeps served."""
+        return self.root / "published.json"
 
 
 def slug(name: str) -> str:

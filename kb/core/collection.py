@@ -15,6 +15,7 @@ from kb.core.reading import iter_markdown, read_cached, shown_path
 from kb.core.schema import did_you_mean
 from kb.core.settings import Settings
 from kb.core.text import links
+from kb.core.urls import url_key
 
 
 @dataclass
@@ -145,6 +146,7 @@ def cross_check(kb: KnowledgeBase) -> Iterable[ArticleError]:
                 )
         yield from _check_translation(kb, a, ids, first_translation)
         yield from _check_links(kb, a)
+    yield from _check_aliases(kb)
 
 
 def _check_translation(
@@ -206,6 +208,37 @@ def _check_links(kb: KnowledgeBase, a: Article) -> Iterator[ArticleError]:
                 f"{other.status}): link a public article, or make this one internal",
             )
     yield from include_problems(a, kb.by_path, kb.settings)
+
+
+def _check_aliases(kb: KnowledgeBase) -> Iterator[ArticleError]:
+    """An alias may not be a live article's URL, nor an alias of another article."""
+    live = [a for a in kb.articles if a.is_live]
+    pages = {url_key(a.url): a for a in live}
+    claimed: dict[str, tuple[Article, int]] = {}
+    for a in live:
+        for i, alias in enumerate(a.aliases):
+            key = url_key(alias)
+            line = a.line_of("aliases", i)
+            page = pages.get(key)
+            earlier = claimed.setdefault(key, (a, i))
+            if page is a:
+                message = f"'{alias}' is this article's own URL"
+            elif page is not None:
+                message = (
+                    f"'{alias}' is the URL of {kb.display(page)}: "
+                    "a live article's page cannot redirect"
+                )
+            elif earlier[0] is not a:
+                other, j = earlier
+                message = (
+                    f"'{alias}' is also an alias of {kb.display(other)}:"
+                    f"{other.line_of('aliases', j)}: an old URL can redirect to one article"
+                )
+            elif earlier[1] != i:
+                message = f"'{alias}' is listed twice"
+            else:
+                continue
+            yield ArticleError(kb.display(a), line, "aliases", message)
 
 
 def _err(kb: KnowledgeBase, a: Article, fld: str, message: str) -> ArticleError:

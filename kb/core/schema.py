@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kb.core.frontmatter import show
+from kb.core.urls import normalise_alias
 
 TYPES = ("solution", "faq", "sop", "troubleshooting")
 AUDIENCES = ("public", "internal")
@@ -19,6 +20,11 @@ ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]*$")
 LANG_RE = re.compile(r"^[a-z]{2,3}([-_][A-Za-z0-9]{2,8})?$")  # en, pt-BR, lu_LU
 DURATION_RE = re.compile(r"^\s*(\d+)\s*([dwmy])\s*$")
 HASH_RE = re.compile(r"^[0-9a-f]{8,64}$")
+ALIASES_HELP = (
+    "Old site paths of this article that redirect to it, "
+    "e.g. hc/en-us/articles/360012345-Reset-password"
+)
+OUTDATED = "outdated"  # source_hash of a translation known to be behind, source text unknown
 
 
 @dataclass(frozen=True)
@@ -138,7 +144,8 @@ FIELDS: tuple[Field, ...] = (
     Field(
         "source_hash",
         "hash",
-        "On a translation: content hash of the source it was made from",
+        "On a translation: content hash of the source it was made from (`outdated`: known"
+        " to be behind, as an import marks it)",
         in_template=False,
     ),
     Field("category", "category", "Category slug, one of the site's categories", example="account"),
@@ -173,6 +180,7 @@ FIELDS: tuple[Field, ...] = (
         example="Customer Support",
     ),
     Field("tickets", "ids", "Ids of the tickets the fix came from", default=(), example=[]),
+    Field("aliases", "paths", ALIASES_HELP, default=(), in_template=False),
 )
 FIELD_BY_NAME = {f.name: f for f in FIELDS}
 
@@ -310,9 +318,17 @@ def _product(value: Any) -> Product:
 
 def _hash(value: Any, ctx: Context) -> str:
     text = _text(value)
-    if not HASH_RE.match(text):
-        raise Invalid(f"{_show(text)} is not a content hash (hex digits)")
+    if text != OUTDATED and not HASH_RE.match(text):
+        raise Invalid(f"{_show(text)} is not a content hash (hex digits) or '{OUTDATED}'")
     return text
+
+
+def parse_alias(value: Any) -> str:
+    """Normalise an old site path of an article (kb.core.urls), raising Invalid."""
+    path, problem = normalise_alias(_text(value))
+    if problem:
+        raise Invalid(problem)
+    return path
 
 
 def _checker(field: Field) -> Callable[[Any, Context], Any]:
@@ -330,6 +346,7 @@ def _checker(field: Field) -> Callable[[Any, Context], Any]:
         "list": lambda v, c: _list(v, _text, "[billing, invoice]"),
         "ids": lambda v, c: _list(v, _id, "[reset-password, account-locked]"),
         "products": lambda v, c: _list(v, _product, "[Brightcart app]"),
+        "paths": lambda v, c: _list(v, parse_alias, "[hc/en-us/articles/360012345-Reset-password]"),
     }
     return simple[kind]
 
@@ -350,7 +367,7 @@ def unknown_key_message(key: str) -> str:
 
 
 def reference_markdown() -> str:
-    """Return the front-matter reference as a Markdown table (docs/front-matter.md embeds it)."""
+    """Return the front-matter reference as a Markdown table (docs/articles.md embeds it)."""
     kinds = {
         "id": "id",
         "text": "text",
@@ -363,6 +380,7 @@ def reference_markdown() -> str:
         "date": "date YYYY-MM-DD",
         "duration": "interval",
         "hash": "hex hash",
+        "paths": "list of site paths",
     }
     rows = ["| field | type | default | meaning |", "| --- | --- | --- | --- |"]
     for f in FIELDS:

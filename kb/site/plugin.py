@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import html
 import logging
 import os
@@ -20,14 +21,16 @@ from mkdocs.utils.templates import TemplateContext
 from kb.core.collection import KnowledgeBase
 from kb.core.configfile import ConfigFile
 from kb.core.errors import KBError
+from kb.core.fs import write_atomic
 from kb.core.settings import Settings
+from kb.site import LOGGER
 from kb.site.config import KBPluginConfig, kb_options
 from kb.site.fast import Fast
-from kb.site.html import mermaid_html, sop_html, write_redirects
+from kb.site.html import mermaid_html, sop_html, write_alias_pages, write_redirects
 from kb.site.incremental import Rebuild
 from kb.site.model import SiteModel
+from kb.site.published import write_manifest
 from kb.site.theme import bring_extensions, bring_theme
-from kb.site import LOGGER
 
 log = logging.getLogger(f"{LOGGER}.plugins.kb")
 AUDIENCE_ENV = "KB_AUDIENCE"  # "internal" builds the agents' site with plain `mkdocs build/serve`
@@ -46,6 +49,7 @@ class KBPlugin(BasePlugin[KBPluginConfig]):
         self.fast: Fast | None = None
         self.failure: KBError | None = None  # what made the build fail, for kb build to report
         self.kb_build = False  # set by kb build (kb.site.build): a dirty build it drives
+        self.published_before: tuple[Path, bytes | None] | None = None  # put back if it fails
 
     @property
     def internal(self) -> bool:
@@ -74,6 +78,7 @@ class KBPlugin(BasePlugin[KBPluginConfig]):
         config.validation.nav.absolute_links = logging.DEBUG
         if self.fast is not None:  # a failed build before this one, in the same process
             self.fast.abort()
+        self.published_before = None
         self.fast = Fast(
             settings,
             self.internal,
@@ -154,18 +159,48 @@ class KBPlugin(BasePlugin[KBPluginConfig]):
         return output
 
     def on_post_build(self, config: MkDocsConfig) -> None:
-        """Write the browser search index and the kb search index; stamp the output."""
+        """Write redirects, the browser search index and the kb search index; stamp the output.
+
+        `kb build` of the public site then records the URLs it published (kb.site.published).
+        """
         assert self.kb is not None and self.rebuild is not None and self.fast is not None
+        assert self.model is not None
         site_dir = Path(config.site_dir)
         try:
             self.fast.join()
             write_redirects(self.kb.settings.default_lang, site_dir)
+            for warning in write_alias_pages(self.model.articles, site_dir):
+                log.warning(warning)
             self.fast.finish(self.kb, site_dir)
         except KBError as exc:
             raise self._fail(exc) from exc
         self.rebuild.write_stamp(site_dir)
+        if self.kb_build and not self.internal:
+            self._record_published()
+
+    def _record_published(self) -> None:
+        """Write .kb/published.json, keeping the old bytes in case MkDocs fails the build after."""
+        assert self.kb is not None
+        path = self.kb.settings.layout.published
+        try:
+            self.published_before = (path, path.read_bytes() if path.is_file() else None)
+            write_manifest(self.kb, path)
+        except OSError as exc:
+            log.warning(f"{path}: the published URLs are not recorded: {exc.strerror or exc}")
 
     def on_build_error(self, error: Exception) -> None:
-        """Stop the helpers of a failed build; the index process finishes its atomic swap."""
+        """Stop the helpers of a failed build; the index process finishes its atomic swap.
+
+        A manifest of published URLs this build wrote (strict mode fails after on_post_build)
+        is put back as it was.
+        """
         if self.fast is not None:
             self.fast.abort(error)
+        before, self.published_before = self.published_before, None
+        if before is not None:
+            path, data = before
+            with contextlib.suppress(OSError):
+                if data is None:
+                    path.unlink(missing_ok=True)
+                else:
+                    write_atomic(path, data)

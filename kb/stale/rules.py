@@ -12,6 +12,7 @@ from collections import Counter, defaultdict
 from typing import Any
 
 from kb.core.article import Article
+from kb.core.schema import OUTDATED
 from kb.core.translations import changes_since, has_text_hash
 from kb.stale.drift import ticket_drift
 from kb.stale.findings import SEVERITIES, Context, Finding, Rule
@@ -113,11 +114,15 @@ def outdated_translation(ctx: Context) -> list[Finding]:
             "current_hash": src.text_hash,
         }
         old = None
-        if ctx.history is not None:
+        if ctx.history is not None and a.source_hash != OUTDATED:
             old = ctx.history.find_version(ctx.kb.path_of(src), has_text_hash(a.source_hash))
         if old is None:
             evidence["changed_sections"] = None
-            detail = "changed (old text unknown)"
+            detail = (
+                "marked outdated (by an import; the text it was made from is unknown)"
+                if a.source_hash == OUTDATED
+                else "changed (old text unknown)"
+            )
         else:
             changes = changes_since(old.text, src)
             evidence.update(
