@@ -25,7 +25,9 @@ COMMANDS = (
     "eval",
     "stale",
     "translation",
+    "import",
 )
+MODULES = {"import": "import_"}  # `import` is a Python keyword
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -38,9 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
         try:
-            module = importlib.import_module(f"kb.commands.{name}")
+            module = importlib.import_module(f"kb.commands.{MODULES.get(name, name)}")
         except ModuleNotFoundError as exc:
-            if exc.name == f"kb.commands.{name}":
+            if exc.name == f"kb.commands.{MODULES.get(name, name)}":
                 continue
             raise
         doc = module.HELP

@@ -235,8 +235,13 @@ def _yaml(value: object) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def mkdocs_yml(name: str, languages: list[str]) -> str:
-    """The new KB's mkdocs.yml: every kb setting explained in a comment."""
+def mkdocs_yml(
+    name: str,
+    languages: list[str],
+    categories: dict[str, dict[str, dict[str, str] | str]] | None = None,
+    featured: list[str] | None = None,
+) -> str:
+    """The new KB's mkdocs.yml (the starter's categories unless given), each setting explained."""
     help_of = {o.name: o.help.replace("`", "") for o in OPTIONS}
     default = languages[0]
     lines = [
@@ -267,19 +272,28 @@ def mkdocs_yml(name: str, languages: list[str]) -> str:
     setting("languages", f"languages: [{', '.join(languages)}]")
     setting("default_lang", f"default_lang: {default}")
     cats = ["categories:"]
-    for slug, spec in CATEGORIES.items():
+    starter = categories is None
+    for slug, spec in (CATEGORIES if categories is None else categories).items():
         cats.append(f"  {slug}:")
         for key in ("title", "description"):
-            texts = spec[key]
-            assert isinstance(texts, dict)
-            per_lang = {lang: texts.get(lang, texts["en"]) for lang in languages}
+            texts = spec.get(key)
+            if not isinstance(texts, dict) or not texts:
+                continue
+            first = texts.get("en") or next(iter(texts.values()))
+            per_lang = {lang: texts.get(lang, first) for lang in languages}
             cats.append(
                 f"    {key}: {{{', '.join(f'{k}: {_yaml(v)}' for k, v in per_lang.items())}}}"
             )
-        cats.append(f"    icon: {spec['icon']}")
-    setting("categories", *cats)
+        if spec.get("icon"):
+            cats.append(f"    icon: {spec['icon']}")
+    setting("categories", *(cats if len(cats) > 1 else ["categories: {}"]))
     setting("defaults", "defaults:", "  review_every: 1y")
-    setting("featured", "featured: [reset-password, payment-methods, cannot-log-in]")
+    if starter:
+        featured = ["reset-password", "payment-methods", "cannot-log-in"]
+    if featured:
+        setting("featured", f"featured: [{', '.join(featured)}]")
+    else:
+        setting("featured", "# featured: [an-article-id, another-id]")
     setting(
         "support",
         "support:",

@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 
 REASONS = ("outdated", "unclear", "missing", "other")
 COMMENT_MAX = 1000
+IMPORT_MAX = 1_000_000  # votes per article and kind an import stores
 SCHEMA_VERSION = 1
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS feedback (
@@ -143,6 +144,41 @@ class FeedbackStore:
             )
             self._conn.commit()
             return int(cur.lastrowid or 0)
+
+    def replace_imported(
+        self,
+        article: str,
+        source: str,
+        helpful: int,
+        not_helpful: int,
+        *,
+        lang: str | None = None,
+        when: dt.date | dt.datetime | None = None,
+    ) -> int:
+        """An import's vote totals as history rows (client `import:SOURCE`), replacing earlier ones.
+
+        One row per vote, dated `when` (the article's last update in the old help centre), so
+        `kb stale` counts them like readers' votes; a second import replaces, never adds.
+        """
+        helpful, not_helpful = (
+            max(0, min(helpful, IMPORT_MAX)),
+            max(0, min(not_helpful, IMPORT_MAX)),
+        )
+        stamp = _stamp(when or _utc_now())
+        client = f"import:{source}"
+        rows = [(stamp, article, lang, 1, None, None, client)] * helpful
+        rows += [(stamp, article, lang, 0, None, None, client)] * not_helpful
+        with self._lock:
+            self._conn.execute(
+                "DELETE FROM feedback WHERE article = ? AND client = ?", (article, client)
+            )
+            self._conn.executemany(
+                "INSERT INTO feedback (created, article, lang, helpful, reason, comment, client)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+            self._conn.commit()
+        return len(rows)
 
     def rows(self, since: dt.datetime | dt.date | None = None) -> Iterator[Vote]:
         """Every vote (since a time, if given), oldest first."""

@@ -1,0 +1,195 @@
+"""What every importer reads into: articles per language, categories, and the export's problems."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from kb.core.errors import UsageError, display_path
+
+MAX_EXPORT_FILE = 256 * 1024 * 1024  # one JSON file of an export
+MAX_BODY = 5 * 1024 * 1024  # one article's body
+MAX_FILES = 100_000  # files walked in a site folder
+SLUG_MAX = 60
+ASCII_SLUG = re.compile(r"[^a-z0-9]+")
+
+
+@dataclass
+class Item:
+    """One article in one language as the export has it, with kb's front-matter values."""
+
+    id: str  # kb id: zendesk-360012345, zendesk-360012345-nl for its Dutch translation
+    lang: str
+    title: str
+    body: str
+    where: str  # export file and line, for the report
+    is_html: bool = True
+    slug: str = ""
+    category: str | None = None  # key of Export.categories
+    status: str = "published"
+    audience: str = "public"
+    tags: list[str] = field(default_factory=list)
+    owner: str | None = None
+    reviewed: dt.date | None = None
+    summary: str | None = None
+    aliases: list[str] = field(default_factory=list)  # old site paths
+    translation_of: str | None = None
+    outdated: bool = False
+    urls: list[str] = field(default_factory=list)  # addresses links may use for this article
+    page_url: str = ""  # the article's own address: relative links resolve against it
+    base: Path | None = None  # the folder its relative file links and images start from
+    votes: tuple[int, int] | None = None  # (helpful, not helpful)
+    voted: dt.date | None = None
+    # filled in by the plan
+    rel_path: str = ""
+    anchors: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Category:
+    """A kb category made from the export's sections, folders or site folders."""
+
+    key: str
+    title: str
+    description: str = ""
+    parent: str = ""  # the title of what holds it in the export (a Zendesk category)
+    slug: str = ""
+    titles: dict[str, str] = field(default_factory=dict)  # per language, where the export has them
+
+
+@dataclass
+class Export:
+    """Everything read from an export, before any file is written."""
+
+    source: str  # zendesk, freshdesk, markdown, html
+    root: Path
+    items: list[Item] = field(default_factory=list)
+    categories: dict[str, Category] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)  # "where: skipped: why", in order
+    hosts: set[str] = field(default_factory=set)  # the old help centre's own host names
+    default_lang: str = "en"
+    # extra keys under which a link's path may name an article (zendesk: the id in the path)
+    path_keys: Callable[[str], list[str]] | None = None
+    # where an image's file lies in the export, given its resolved address
+    asset: Callable[[str, Item], Path | None] | None = None
+
+    def skip(self, where: str, why: str) -> None:
+        """Record something left out of the import, with where it came from."""
+        self.problems.append(f"{where}: skipped: {why}")
+
+    def note(self, where: str, what: str, message: str) -> None:
+        """Record something the reader should look at."""
+        self.problems.append(f"{where}: {what}: {message}")
+
+
+def slug(text: str, fallback: str = "article") -> str:
+    """An ASCII file-name slug of a title, at most SLUG_MAX characters, cut at a word."""
+    value = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()
+    value = ASCII_SLUG.sub("-", value).strip("-")
+    if len(value) > SLUG_MAX:
+        value = value[:SLUG_MAX].rsplit("-", 1)[0] or value[:SLUG_MAX]
+    return value or fallback
+
+
+@lru_cache(maxsize=1)
+def material_languages() -> frozenset[str]:
+    """The language codes Material for MkDocs has interface strings for."""
+    try:
+        import material
+
+        folder = Path(material.__file__).parent / "templates" / "partials" / "languages"
+        found = frozenset(p.stem for p in folder.glob("*.html") if p.stem != "custom")
+    except (ImportError, OSError):
+        found = frozenset()
+    return found or frozenset({"en", "nl", "sv", "de", "fr", "es", "pt", "pt-BR", "zh", "zh-TW"})
+
+
+ALIASES = {"no": "nb", "iw": "he", "in": "id", "zh-cn": "zh", "zh-hans": "zh", "zh-hk": "zh-TW"}
+
+
+def kb_language(code: str) -> str | None:
+    """A source locale (en-us, de_DE, pt-br, zh-tw, nl) as a code Material knows, or None."""
+    text = code.strip().replace("_", "-")
+    if not re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,2}", text):
+        return None
+    lower = text.lower()
+    known = {c.lower(): c for c in material_languages()}
+    if lower in ALIASES:
+        return ALIASES[lower]
+    if lower in known and "-" in lower:  # pt-br, zh-tw: Material has the regional strings
+        return known[lower]
+    base = lower.split("-", 1)[0]
+    base = ALIASES.get(base, base)
+    return known.get(base, base)
+
+
+def read_json(path: Path, root: Path) -> Any:
+    """A JSON file of an export; UsageError (one line, no traceback) when it cannot be read."""
+    shown = display_path(path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_EXPORT_FILE:
+            raise UsageError(f"{shown}: {size // 2**20} MB is larger than the 256 MB limit")
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise UsageError(f"{shown}: cannot read: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"{shown}: not UTF-8 text (offset {exc.start})") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"{shown}:{exc.lineno}: not valid JSON: {exc.msg}") from None
+    except RecursionError:
+        raise UsageError(f"{shown}: JSON nested too deeply") from None
+
+
+def line_of(text: str, needle: str) -> int:
+    """The line of a JSON object's `"id": needle` in `text` (else of `needle`; 1 when absent)."""
+    m = re.search(r'"id"\s*:\s*"?' + re.escape(needle) + r"\b", text)
+    at = m.start() if m else text.find(needle)
+    return text.count("\n", 0, at) + 1 if at >= 0 else 1
+
+
+def parse_time(value: Any) -> dt.date | None:
+    """The date of an ISO 8601 timestamp (2021-03-04T10:00:00Z) or date; None when not one."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if not isinstance(value, str) or not value.strip():
+        return None
+    text = value.strip().replace("Z", "+00:00")
+    try:
+        return dt.datetime.fromisoformat(text).date()
+    except ValueError:
+        pass
+    try:
+        return dt.date.fromisoformat(text[:10])
+    except ValueError:
+        return None
+
+
+def url_path(address: str) -> str:
+    """The path of an address without its host, leading slash, query or fragment."""
+    return urlsplit(address).path.lstrip("/")
+
+
+def host_of(address: str) -> str:
+    """The lower-case host of an absolute address ('' for a relative one)."""
+    return (urlsplit(address).hostname or "").lower()
+
+
+def tags(values: Any) -> list[str]:
+    """Tags as kb keeps them: text, stripped, without repeats."""
+    if not isinstance(values, list):
+        return []
+    out = [str(v).strip() for v in values if isinstance(v, str | int) and str(v).strip()]
+    return list(dict.fromkeys(out))

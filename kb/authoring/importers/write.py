@@ -1,0 +1,192 @@
+"""From an Export to article files: paths, categories, links, images, front matter, mkdocs.yml.
+
+A second import of a newer export finds each article by its id and rewrites it where it is, so
+nothing is duplicated; files the export no longer has are reported and left alone.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from kb.authoring.importers.common import Export, Item, slug
+from kb.authoring.importers.plan import Plan, Result
+from kb.core.errors import display_path
+from kb.core.frontmatter import parse
+from kb.core.fs import write_atomic
+from kb.core.schema import LANG_RE
+from kb.core.text import sections
+from kb.core.translations import text_hash_of
+
+
+def markdown_anchors(body: str, explicit: dict[str, str] | None = None) -> dict[str, str]:
+    """The anchors a Markdown body's headings get, each mapped to itself, plus `explicit` ids."""
+    out = {s.anchor: s.anchor for s in sections(body) if s.anchor}
+    out.update(explicit or {})
+    return out
+
+
+def category_slugs(export: Export, existing: dict[str, dict[str, str]]) -> dict[str, str]:
+    """A slug per category; titles that repeat under different parents get the parent in them."""
+    counts: dict[str, int] = {}
+    for cat in export.categories.values():
+        counts[cat.title.lower()] = counts.get(cat.title.lower(), 0) + 1
+    out: dict[str, str] = {}
+    used = set(existing)
+    for key, cat in export.categories.items():
+        if counts[cat.title.lower()] > 1 and cat.parent:
+            cat.title = f"{cat.parent}: {cat.title}"
+            base = slug(cat.title, "category")
+        else:
+            base = slug(cat.title, "category")
+        if base in existing and existing[base].get("title") == cat.title:
+            out[key] = base  # the same category as last time
+            continue
+        name, n = base, 2
+        while name in used:
+            name, n = f"{base}-{n}", n + 1
+        used.add(name)
+        cat.slug = out[key] = name
+    return out
+
+
+def front_matter(item: Item, category: str | None, source_hash: str | None) -> dict[str, Any]:
+    """kb front-matter values of an item, in the order an author reads them."""
+    meta: dict[str, Any] = {"id": item.id, "title": item.title, "lang": item.lang}
+    if item.translation_of:
+        meta["translation_of"] = item.translation_of
+        if source_hash:
+            meta["source_hash"] = source_hash
+    if category:
+        meta["category"] = category
+    if item.audience != "public":
+        meta["audience"] = item.audience
+    if item.status != "published":
+        meta["status"] = item.status
+    if item.summary:
+        meta["summary"] = item.summary
+    if item.tags:
+        meta["tags"] = item.tags
+    if item.owner:
+        meta["owner"] = item.owner
+    if item.reviewed:
+        meta["reviewed"] = item.reviewed
+    own = item.rel_path.removesuffix(".md").removesuffix("index").rstrip("/")
+    aliases = [a for a in dict.fromkeys(item.aliases) if a.strip("/") and a.strip("/") != own]
+    if aliases:
+        meta["aliases"] = aliases
+    return meta
+
+
+def render(meta: dict[str, Any], body: str) -> str:
+    """An article file's text."""
+    head = yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, width=10_000)
+    return f"---\n{head}---\n\n{body.strip()}\n"
+
+
+def write_articles(
+    export: Export,
+    docs_dir: Path,
+    existing_categories: dict[str, dict[str, str]],
+    *,
+    dry_run: bool = False,
+) -> tuple[Result, dict[str, str]]:
+    """Write (or, with dry_run, only plan) every article of an export; the report and categories."""
+    plan = Plan(export, docs_dir, dry_run=dry_run)
+    result = plan.result
+    known = plan.existing()
+    slugs = category_slugs(export, existing_categories)
+    plan.place(slugs, known)
+    for item in export.items:  # headings' anchors first: links to them are made below
+        if not item.is_html:
+            item.anchors.update(markdown_anchors(item.body, item.anchors))
+    plan.index()
+    bodies = {item.id: plan.convert(item) for item in export.items}
+    texts: dict[str, str] = {}
+    for item in sorted(export.items, key=lambda i: i.translation_of is not None):
+        body = plan.finish_links(item, bodies[item.id])
+        category = slugs.get(item.category or "") if item.category else None
+        if item.id in known:  # keep what an author added since: aliases, a category
+            old = known[item.id][1]
+            item.aliases = [
+                *[str(a) for a in old.get("aliases") or [] if isinstance(a, str)],
+                *item.aliases,
+            ]
+        source_hash = None
+        if item.translation_of:
+            source_hash = (
+                "outdated" if item.outdated else text_hash_of(texts.get(item.translation_of, ""))
+            )
+            if item.id in known and not item.outdated:
+                source_hash = _kept_hash(docs_dir / known[item.id][0], item, body) or source_hash
+        text = render(front_matter(item, category, source_hash), body)
+        texts[item.id] = text
+        path = docs_dir / item.rel_path
+        shown = display_path(path)
+        before = path.read_text(encoding="utf-8") if path.is_file() else None
+        if before == text:
+            result.unchanged += 1
+            result.lines.append(f"{item.where}: unchanged: {shown} ({item.id})")
+        else:
+            if before is None:
+                result.added += 1
+                verb = "imported"
+            else:
+                result.updated += 1
+                verb = "updated"
+            result.lines.append(f"{item.where}: {verb}: {shown} ({item.id})")
+            if not dry_run:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                write_atomic(path, text.encode("utf-8"))
+        if item.votes and sum(item.votes):
+            result.votes.append((item.id, item.lang, item.votes[0], item.votes[1], item.voted))
+    prefix = f"{export.source}-"
+    ids = {i.id for i in export.items}
+    for aid, (rel, _) in sorted(known.items()):
+        if aid.startswith(prefix) and aid not in ids:
+            result.lines.append(
+                f"{display_path(docs_dir / rel)}:1: kept: {aid} is not in this export any more; "
+                "delete it (and add its URL to another article's aliases) if it is gone for good"
+            )
+    result.skipped = sum(1 for p in export.problems if ": skipped: " in p)
+    result.lines.extend(export.problems)
+    result.languages = sorted({i.lang for i in export.items if LANG_RE.match(i.lang)})
+    return result, slugs
+
+
+def _kept_hash(path: Path, item: Item, body: str) -> str | None:
+    """The source_hash a translation has, when the export did not change its text.
+
+    Its source may have changed since: the translation then stays outdated, as it is.
+    """
+    try:
+        fm = parse(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError):
+        return None
+    old = fm.meta if isinstance(fm.meta, dict) else {}
+    same = (
+        str(old.get("title", "")).strip() == item.title
+        and str(old.get("summary", "") or "").strip() == (item.summary or "")
+        and fm.body.strip() == body.strip()
+    )
+    value = old.get("source_hash")
+    return str(value) if same and isinstance(value, str) and value else None
+
+
+def categories_config(
+    export: Export, slugs: dict[str, str], languages: list[str]
+) -> dict[str, dict[str, Any]]:
+    """The `categories:` entries for mkdocs.yml of the categories an import made."""
+    out: dict[str, dict[str, Any]] = {}
+    for key, cat in export.categories.items():
+        name = slugs.get(key)
+        if not name:
+            continue
+        titles = {lang: cat.titles.get(lang, cat.title) for lang in languages}
+        entry: dict[str, Any] = {"title": titles}
+        if cat.description:
+            entry["description"] = {lang: cat.description for lang in languages}
+        out[name] = entry
+    return out
