@@ -254,3 +254,37 @@ def test_hostile_exports_get_one_line_and_nothing_outside(tmp_path, capsys):
     text = next((tmp_path / "kb2" / "articles").rglob("*.md")).read_text()
     assert "javascript:" not in text and "alert" not in text and "click" in text
     assert not list((tmp_path / "kb2" / "articles").rglob("*.png"))
+
+
+def test_jekyll_site_variables_highlight_posts_and_shared_redirects(tmp_path, capsys):
+    site = tmp_path / "site"
+    (site / "_docs").mkdir(parents=True)
+    (site / "_posts").mkdir()
+    (site / "_config.yml").write_text(
+        "url: https://docs.example.org\nrepository: https://git.example.org/acme\n"
+        "collections:\n  docs:\n    output: true\n"
+    )
+    (site / "_posts" / "2024-01-01-news.md").write_text("---\ntitle: News\n---\nHello.\n")
+    page = "---\ntitle: {title}\nredirect_from: /old/index.html\n---\n{body}\n"
+    (site / "_docs" / "one.md").write_text(
+        page.format(
+            title="One",
+            body="See [the repo]({{ site.repository }}/issues/1).\n\n"
+            "{% highlight ruby %}\nputs 1\n{% endhighlight %}",
+        )
+    )
+    (site / "_docs" / "two.md").write_text(page.format(title="Two", body="Two."))
+    target = tmp_path / "kb"
+    assert main(["import", "markdown", str(site), "--into", str(target), "--dry-run"]) == 0
+    assert not (target / "articles").exists()
+    assert main(["import", "markdown", str(site), "--into", str(target)]) == 0
+    out = capsys.readouterr().out
+    assert "2024-01-01-news.md:1: skipped: a blog post" in out
+    assert "old/index.html is already the address of one: not redirected here" in out
+    kb = load(target)
+    one = kb.get("one")
+    assert "(https://git.example.org/acme/issues/1)" in one.body
+    assert "```ruby\nputs 1\n```" in one.body
+    assert one.aliases == ("docs/one/", "old/index.html")
+    assert kb.get("two").aliases == ("docs/two/",)
+    assert main(["check", str(target / "mkdocs.yml"), "--strict"]) == 0

@@ -140,12 +140,14 @@ def _pages(site: Site, export: Export) -> list[tuple[Item, str]]:
         rel = file.relative_to(site.content)
         where = f"{display_path(file)}:1"
         stem_name = rel.stem.lower()
-        if (
-            stem_name in SKIP_FILES
-            or (stem_name in ("index", "_index") and len(rel.parts) == 1)
-            or stem_name == "_index"
-        ):
+        if len(rel.parts) == 1 and stem_name in SKIP_FILES:
+            export.skip(where, "the site's own README, licence or similar, not an article")
+            continue
+        if (stem_name in ("index", "_index") and len(rel.parts) == 1) or stem_name == "_index":
             export.skip(where, "a home or section page, not an article")
+            continue
+        if rel.parts[0] in ("_posts", "_drafts") and site.kind == "jekyll":
+            export.skip(where, "a blog post, not an article")
             continue
         try:
             text = read_text(file, MAX_PAGE)

@@ -30,7 +30,8 @@ INCLUDE_PARAM = re.compile(r"""(\w+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|'([^']*)'|(\S+
 INCLUDE_VAR = re.compile(r"{{-?\s*include\.(\w+)((?:\s*\|[^}]*)?)\s*-?}}")
 DEFAULT_FILTER = re.compile(r"""\|\s*default:\s*["']([^"']*)["']""")
 LINK_TAG = re.compile(r"{%-?\s*(?:link|post_url)\s+([^\s%]+)\s*-?%}")
-SITE_VAR = re.compile(r"{{-?\s*site\.(baseurl|url)\s*-?}}")
+SITE_VAR = re.compile(r"{{-?\s*site\.(\w+)\s*-?}}")
+HIGHLIGHT = ("highlight", "code", "codeblock")
 RELATIVE_URL = re.compile(r"""{{-?\s*["']([^"']*)["']\s*\|\s*(relative_url|absolute_url)\s*-?}}""")
 LIQUID_LEFT = re.compile(r"{%-?.*?-?%}|{{-?.*?-?}}", re.S)
 SHORTCODE_PAIR = re.compile(
@@ -56,6 +57,7 @@ class Site:
     default_lang: str = "en"
     lang_dirs: dict[str, str] = field(default_factory=dict)  # folder below content -> language
     collections: tuple[str, ...] = ()
+    variables: dict[str, str] = field(default_factory=dict)  # site.X of the config, when text
 
 
 class _AnyTag(yaml.SafeLoader):
@@ -127,6 +129,9 @@ def detect(root: Path) -> Site:
         site.default_lang = kb_language(str(cfg.get("lang") or "en")) or "en"
         colls = cfg.get("collections")
         site.collections = tuple(f"_{c}" for c in colls) if isinstance(colls, dict | list) else ()
+        site.variables = {
+            str(k): str(v) for k, v in cfg.items() if isinstance(v, str) and len(v) <= 300
+        }
         return site
     return Site("markdown", root, root)
 
@@ -151,14 +156,7 @@ def convert_body(site: Site, export: Export, item: Item, body: str) -> tuple[str
         if new == text:
             break
         text = new
-    text = SITE_VAR.sub(
-        lambda m: (
-            site.baseurl
-            if m.group(1) == "baseurl"
-            else site.url.rstrip("/").removesuffix(site.baseurl)
-        ),
-        text,
-    )
+    text = SITE_VAR.sub(lambda m: _site_variable(site, m), text)
     text = RELATIVE_URL.sub(lambda m: site.baseurl.rstrip("/") + "/" + m.group(1).lstrip("/"), text)
     text = LINK_TAG.sub(lambda m: KB_SRC + m.group(1), text)
     text = SHORTCODE_REF.sub(lambda m: KB_SRC + _hugo_ref(site, item, m.group(1)), text)
@@ -231,7 +229,19 @@ def _include(site: Site, export: Export, item: Item, m: re.Match[str]) -> str:
     return filled
 
 
+def _site_variable(site: Site, m: re.Match[str]) -> str:
+    name = m.group(1)
+    if name == "baseurl":
+        return site.baseurl
+    if name == "url":
+        return site.url.rstrip("/").removesuffix(site.baseurl)
+    return site.variables.get(name, m.group(0))  # unknown: removed and reported below
+
+
 def _block(export: Export, item: Item, name: str, args: str, inner: str) -> str:
+    if name.lower() in HIGHLIGHT:  # {% highlight ruby %}: a fenced code block
+        language = (args.split() or [""])[0]
+        return f"\n```{language}\n{inner.strip(chr(10))}\n```\n"
     words = [name.lower(), *re.findall(r"[a-z]+", args.lower())]
     kinds = [CALLOUTS[w] for w in words if w in CALLOUTS]
     if kinds:

@@ -19,6 +19,7 @@ from kb.core.fs import write_atomic
 from kb.core.schema import LANG_RE
 from kb.core.text import sections
 from kb.core.translations import text_hash_of
+from kb.core.urls import url_key
 
 
 def markdown_anchors(body: str, explicit: dict[str, str] | None = None) -> dict[str, str]:
@@ -102,6 +103,7 @@ def write_articles(
     for item in export.items:  # headings' anchors first: links to them are made below
         if not item.is_html:
             item.anchors.update(markdown_anchors(item.body, item.anchors))
+    _unique_aliases(export)
     plan.index()
     bodies = {item.id: plan.convert(item) for item in export.items}
     texts: dict[str, str] = {}
@@ -154,6 +156,27 @@ def write_articles(
     result.lines.extend(export.problems)
     result.languages = sorted({i.lang for i in export.items if LANG_RE.match(i.lang)})
     return result, slugs
+
+
+def _unique_aliases(export: Export) -> None:
+    """Each old URL redirects to one article: the first to claim it, never over a page's own."""
+    own = {url_key(i.rel_path.removesuffix(".md").removesuffix("index")): i for i in export.items}
+    claimed: dict[str, Item] = {}
+    for item in export.items:
+        kept = []
+        for alias in dict.fromkeys(item.aliases):
+            key = url_key(alias)
+            other = own.get(key) or claimed.get(key)
+            if other is not None and other is not item:
+                export.note(
+                    item.where,
+                    "aliases",
+                    f"{alias} is already the address of {other.id}: not redirected here",
+                )
+                continue
+            claimed[key] = item
+            kept.append(alias)
+        item.aliases = kept
 
 
 def _kept_hash(path: Path, item: Item, body: str) -> str | None:
