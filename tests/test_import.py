@@ -77,6 +77,9 @@ def test_zendesk_keeps_ids_languages_visibility_dates_votes_and_old_urls(tmp_pat
     # two sections called "General" in different categories stay apart
     cats = Settings.load(target / "mkdocs.yml").categories
     assert {"sending-parcels-general", "account-and-billing-general"} <= set(cats)
+    general = cats["sending-parcels-general"]
+    assert general.title_in("nl") == "Pakketten versturen: Algemeen"  # the sections' translations
+    assert general.title_in("sv") == "Sending parcels: General"
     # the report: the missing image and the link to an article not in the export
     assert "time-window-picker.png: not in the export, kept as it was" in report
     assert "360099999999-Customs-forms: no imported article at this address" in report

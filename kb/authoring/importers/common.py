@@ -63,6 +63,7 @@ class Category:
     parent: str = ""  # the title of what holds it in the export (a Zendesk category)
     slug: str = ""
     titles: dict[str, str] = field(default_factory=dict)  # per language, where the export has them
+    parent_titles: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass

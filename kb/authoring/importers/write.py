@@ -39,6 +39,10 @@ def category_slugs(export: Export, existing: dict[str, dict[str, str]]) -> dict[
     for key, cat in export.categories.items():
         if counts[cat.title.lower()] > 1 and cat.parent:
             cat.title = f"{cat.parent}: {cat.title}"
+            cat.titles = {
+                lang: f"{cat.parent_titles.get(lang, cat.parent)}: {title}"
+                for lang, title in cat.titles.items()
+            }
             base = slug(cat.title, "category")
         else:
             base = slug(cat.title, "category")

@@ -52,6 +52,7 @@ def read(path: Path, lang: str | None = None) -> Export:
     sections: dict[str, dict[str, Any]] = {}
     categories: dict[str, dict[str, Any]] = {}
     users: dict[str, dict[str, Any]] = {}
+    named: list[dict[str, Any]] = []  # sections' and categories' titles in other locales
     for file in _files(path):
         data = read_json(file, root)
         text = file.read_text(encoding="utf-8-sig")
@@ -65,18 +66,29 @@ def read(path: Path, lang: str | None = None) -> Export:
             return f"{shown}:{line_of(text, f'{oid}') if oid is not None else 1}"
 
         for key, sink in (("articles", articles), ("translations", translations)):
-            for obj in data.get(key) or []:
-                if isinstance(obj, dict):
-                    sink.append((obj, where(obj)))
-                    for t in obj.get("translations") or []:  # translations inside each article
+            for obj in _list(data.get(key)):
+                if not isinstance(obj, dict):
+                    continue
+                if str(obj.get("source_type") or "Article") in ("Section", "Category"):
+                    named.append(obj)  # a section's or category's title in another locale
+                    continue
+                sink.append((obj, where(obj)))
+                if key == "articles":
+                    for t in _list(obj.get("translations")):  # translations inside each article
                         if isinstance(t, dict):
                             translations.append(({"source_id": obj.get("id"), **t}, where(t)))
         if isinstance(data.get("article"), dict):  # one article's own response
             articles.append((data["article"], where(data["article"])))
         for key, table in (("sections", sections), ("categories", categories), ("users", users)):
-            for obj in data.get(key) or []:
-                if isinstance(obj, dict) and obj.get("id") is not None:
-                    table[str(obj["id"])] = obj
+            for obj in _list(data.get(key)):
+                if not isinstance(obj, dict) or obj.get("id") is None:
+                    continue
+                locale, source = obj.get("locale"), obj.get("source_locale")
+                if key != "users" and locale and source and str(locale) != str(source):
+                    named.append({"source_id": obj["id"], "title": obj.get("name"), **obj})
+                    named[-1]["source_type"] = "Section" if key == "sections" else "Category"
+                    continue  # the same section, listed in another locale
+                table[str(obj["id"])] = obj
     for cat_id, sec in sections.items():
         parent = categories.get(str(sec.get("category_id")), {})
         export.categories[cat_id] = Category(
@@ -85,10 +97,35 @@ def read(path: Path, lang: str | None = None) -> Export:
             html_title(str(sec.get("description") or "")),
             html_title(str(parent.get("name") or "")),
         )
+    _category_titles(export, sections, named)
     _articles(export, articles, translations, users)
     export.path_keys = path_keys
     export.asset = lambda address, item: asset(address, item, root)
     return export
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _category_titles(
+    export: Export, sections: dict[str, dict[str, Any]], named: list[dict[str, Any]]
+) -> None:
+    """Section and category titles per language, from their translations."""
+    by_category: dict[str, dict[str, str]] = {}
+    for obj in named:
+        lang = kb_language(str(obj.get("locale") or ""))
+        title = html_title(str(obj.get("title") or obj.get("name") or ""))
+        if not lang or not title:
+            continue
+        sid = str(obj.get("source_id") or "")
+        if obj.get("source_type") == "Section" and sid in export.categories:
+            export.categories[sid].titles[lang] = title
+        elif obj.get("source_type") == "Category":
+            by_category.setdefault(sid, {})[lang] = title
+    for sid, cat in export.categories.items():
+        parent = str(sections.get(sid, {}).get("category_id") or "")
+        cat.parent_titles.update(by_category.get(parent, {}))
 
 
 def _lang(export: Export, locale: Any, where: str) -> str | None:
