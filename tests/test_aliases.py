@@ -285,7 +285,7 @@ def test_a_moved_file_that_kept_its_id_and_a_removed_one(tmp_path, monkeypatch, 
     config = write_kb(
         root,
         {
-            "en/account/a.md": article({"title": "A", "id": "a"}),
+            "en/account/a.md": article({"title": "A", "id": "a", "category": "account"}),
             "en/account/b.md": article({"title": "B"}, "Nothing like any other page.\n"),
         },
     )

@@ -192,9 +192,9 @@ def test_sop_anatomy(make_kb, monkeypatch):
     monkeypatch.chdir(config.parent)
     assert errors_of(config) == [
         "articles/b.md:1: department: an SOP needs a department",
-        "articles/b.md:3: sections: an SOP needs a 'Definitions' section (## Definitions)",
-        "articles/b.md:3: sections: an SOP needs a 'Escalation' section (## Escalation)",
-        "articles/b.md:3: sections: an SOP needs a 'Scope' section (## Scope)",
+        "articles/b.md:3: sections: an SOP needs the section '## Definitions'",
+        "articles/b.md:3: sections: an SOP needs the section '## Escalation'",
+        "articles/b.md:3: sections: an SOP needs the section '## Scope'",
         "articles/b.md:9: sections: the procedure needs numbered steps (1. 2. 3.)",
     ]
 

@@ -197,7 +197,8 @@ def test_mkdocs_suffix_translations_and_relative_links(tmp_path, capsys):
     kb = load(target)
     nl = kb.get("track-a-parcel-nl")
     assert nl.lang == "nl" and nl.translation_of == "track-a-parcel"
-    assert "](../en/change-address.md#before-dispatch)" in nl.body  # no Dutch version
+    assert "](../../en/general/change-address.md#before-dispatch)" in nl.body  # no Dutch version
+    assert not nl.body.lstrip().startswith("# ")  # its H1 is the title, not said twice
     build_and_check(target, capsys)
 
 

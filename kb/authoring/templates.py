@@ -9,7 +9,8 @@ from typing import Any
 import yaml
 
 from kb.core import sop
-from kb.core.schema import FIELDS, Field
+from kb.core.article import Article
+from kb.core.schema import FIELD_BY_NAME, FIELDS, Field
 
 # body sections for the non-SOP types, per language
 BODIES: dict[str, dict[str, str]] = {
@@ -64,6 +65,56 @@ ISSUE_PLACEHOLDER = {
     "nl": "Wat de klant ziet.",
     "sv": "Vad kunden ser.",
 }
+
+
+# sections whose template text may stay as it is: the contact line at the end of a solution
+KEEP = ("Still need help?", "Nog hulp nodig?", "Behöver du mer hjälp?")
+LIST_MARK = re.compile(r"^\s*(?:[-*+]|\d{1,3}[.)])\s+")
+
+
+def placeholder_lines() -> frozenset[str]:
+    """Every line of template text an author is meant to replace, in every language."""
+    texts = [t for per_lang in BODIES.values() for t in per_lang.values()]
+    texts += [
+        t for key, per_lang in SOP_TEXT.items() if key != "definitions" for t in per_lang.values()
+    ]
+    texts += list(ISSUE_PLACEHOLDER.values())
+    out = set()
+    for text in texts:
+        heading = ""
+        for line in text.split("\n"):
+            line = LIST_MARK.sub("", line).strip()
+            if line.startswith("#"):
+                heading = line.lstrip("# ")
+            elif heading not in KEEP and len(line) > 8 and not line.startswith(("{issue}", "```")):
+                out.add(line)
+    return frozenset(out)
+
+
+def placeholder_problems(article: Article) -> list[tuple[int, str, str]]:
+    """(line, field, message) for template text left in an article that is not a draft."""
+    if article.status == "draft":
+        return []
+    found = []
+    summary = FIELD_BY_NAME["summary"].example
+    if article.summary and article.summary == summary:
+        found.append((article.line_of("summary"), "summary", "still the template's example"))
+    known = placeholder_lines()
+    fence = False
+    for i, line in enumerate(article.body.split("\n")):
+        if line.lstrip().startswith(("```", "~~~")):
+            fence = not fence
+            continue
+        text = LIST_MARK.sub("", line).strip()
+        if not fence and text in known:
+            found.append(
+                (
+                    article.body_line + i,
+                    "body",
+                    f"template text left in: {text!r}; write the real one",
+                )
+            )
+    return found
 
 
 TAG_CHARS = re.compile(r"[<>]")  # `&` alone starts no tag, and stays readable

@@ -24,10 +24,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def extra_checks(kb: KnowledgeBase) -> list[ArticleError]:
     """Checks beyond the articles themselves (golden queries, published URLs) when their files exist."""
+    from kb.authoring.templates import placeholder_problems
     from kb.site.checks import config_problems
     from kb.site.published import gone_urls
 
     problems: list[ArticleError] = config_problems(kb.settings)
+    for article in kb.articles:
+        for line, fld, message in placeholder_problems(article):
+            problems.append(ArticleError(kb.display(article), line, fld, message, "warning"))
     if not kb.errors:  # an article that did not read would count as gone
         problems += gone_urls(kb)
     if kb.settings.queries_file.is_file() and not kb.errors:

@@ -146,6 +146,15 @@ def cross_check(kb: KnowledgeBase) -> Iterable[ArticleError]:
                 )
         yield from _check_translation(kb, a, ids, first_translation)
         yield from _check_links(kb, a)
+        if kb.settings.categories and a.status != "archived" and not a.category:
+            yield ArticleError(
+                kb.display(a),
+                a.line_of("title"),
+                "category",
+                "no category: the site lists it under none; add one of: "
+                + ", ".join(sorted(kb.settings.categories)),
+                severity="warning",
+            )
     yield from _check_aliases(kb)
 
 
@@ -197,7 +206,10 @@ def _check_links(kb: KnowledgeBase, a: Article) -> Iterator[ArticleError]:
         other = kb.by_path.get(resolved)
         if other is None:
             yield ArticleError(
-                kb.display(a), line, "links", f"broken link to '{target}': no such article"
+                kb.display(a),
+                line,
+                "links",
+                f"broken link to '{target}': no such article" + _nearest(kb, base, resolved),
             )
         elif a.is_public and not other.is_public:
             yield ArticleError(
@@ -239,6 +251,22 @@ def _check_aliases(kb: KnowledgeBase) -> Iterator[ArticleError]:
             else:
                 continue
             yield ArticleError(kb.display(a), line, "aliases", message)
+
+
+def _nearest(kb: KnowledgeBase, base: str, resolved: str) -> str:
+    """` (did you mean 'x.md'?)` for the article file a broken link most likely meant."""
+    stem = posixpath.basename(resolved)
+    folder = posixpath.dirname(resolved)
+    # the same folder first, then files of the same name anywhere: a typo, or a moved file
+    near = [p for p in kb.by_path if posixpath.dirname(p) == folder]
+    hint = did_you_mean(stem, [posixpath.basename(p) for p in near])
+    if hint:
+        name = hint.split("'")[1]
+        return f" (did you mean '{posixpath.relpath(posixpath.join(folder, name), base or '.')}'?)"
+    moved = [p for p in kb.by_path if posixpath.basename(p) == stem]
+    if len(moved) == 1:
+        return f" (did you mean '{posixpath.relpath(moved[0], base or '.')}'?)"
+    return ""
 
 
 def _err(kb: KnowledgeBase, a: Article, fld: str, message: str) -> ArticleError:

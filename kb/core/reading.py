@@ -250,7 +250,7 @@ def body_problems(article: Article) -> list[tuple[int, str, str]]:
     for key in sop.REQUIRED:
         if key not in found:
             name = sop.heading_name(key, article.lang)
-            problems.append((line, "sections", f"an SOP needs a '{name}' section (## {name})"))
+            problems.append((line, "sections", f"an SOP needs the section '## {name}'"))
     if "procedure" in found and not has_numbered_list(found["procedure"][1]):
         index, _ = found["procedure"]
         problems.append(

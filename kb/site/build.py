@@ -79,9 +79,19 @@ def _mkdocs_errors(plugin: KBPlugin) -> Iterator[None]:
         raise KBError(f"the site build failed: {exc}") from None
 
 
-class _DropDirtyWarning(logging.Filter):
+class _Quiet(logging.Filter):
+    """MkDocs' note on a 'dirty' build, and its log line of a kb failure that kb build reports."""
+
+    def __init__(self, plugin: KBPlugin) -> None:
+        super().__init__()
+        self.plugin = plugin
+
     def filter(self, record: logging.LogRecord) -> bool:
-        return "'dirty' build" not in record.getMessage()
+        message = record.getMessage()
+        failure = self.plugin.failure
+        if failure is not None and record.levelno >= logging.ERROR and message == str(failure):
+            return False  # said once, by kb build, when the build stops
+        return "'dirty' build" not in message
 
 
 def build_site(
@@ -97,7 +107,7 @@ def build_site(
     pid = os.getpid()
     try:
         config, plugin = load(settings, staging.folder, internal)
-        quiet = _DropDirtyWarning()
+        quiet = _Quiet(plugin)
         logging.getLogger(f"{LOGGER}.commands.build").addFilter(quiet)
         staging.ready()
         try:

@@ -240,11 +240,10 @@ def _page(
         export.skip(where, f"language {lang!r} is not a language code")
         return None
     title = _first(meta.get("title"))
-    if not title:
-        h1 = re.search(r"^#\s+(.+?)\s*#*\s*$", body, re.M)
-        if h1:
-            title = h1.group(1).strip()
-            body = body[: h1.start()] + body[h1.end() :]
+    h1 = re.match(r"\s*#\s+(.+?)\s*#*\s*(?:\n|$)", body)
+    if h1:  # the page's first line is its title: kb shows the title itself
+        title = title or h1.group(1).strip()
+        body = body[h1.end() :]
     if not title:
         title = plain.stem.replace("-", " ").replace("_", " ").capitalize()
     stem_parts = [p for p in plain.with_suffix("").parts if p not in site.collections]

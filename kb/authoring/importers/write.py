@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-from kb.authoring.importers.common import Export, Item, slug
+from kb.authoring.importers.common import Category, Export, Item, slug
 from kb.authoring.importers.plan import Plan, Result
 from kb.core.errors import display_path
 from kb.core.frontmatter import parse
@@ -102,6 +102,15 @@ def write_articles(
     plan = Plan(export, docs_dir, dry_run=dry_run)
     result = plan.result
     known = plan.existing()
+    homeless = [i for i in export.items if not i.category and not i.translation_of]
+    if homeless and (export.categories or existing_categories):  # a site lists every article
+        export.categories.setdefault("general", Category("general", "General"))
+        for item in homeless:
+            item.category = "general"
+        for item in export.items:
+            if item.translation_of and not item.category:
+                src = next((i for i in homeless if i.id == item.translation_of), None)
+                item.category = src.category if src else "general"
     slugs = category_slugs(export, existing_categories)
     plan.place(slugs, known)
     for item in export.items:  # headings' anchors first: links to them are made below
