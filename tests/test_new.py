@@ -81,7 +81,11 @@ def test_new_refuses_to_overwrite(make_kb, monkeypatch, capsys):
 
 
 def test_new_translation_records_the_source(make_kb, monkeypatch, capsys):
-    config = make_kb({"en/billing/invoice.md": {"title": "Download an invoice", "id": "invoice"}})
+    source = (
+        {"title": "Download an invoice", "id": "invoice", "summary": "Get a PDF.", "tags": ["pdf"]},
+        "## Steps\n\n1. Open **Orders**.\n2. Tap *Invoice*.\n",
+    )
+    config = make_kb({"en/billing/invoice.md": source})
     monkeypatch.chdir(config.parent)
     assert (
         main(
@@ -104,6 +108,15 @@ def test_new_translation_records_the_source(make_kb, monkeypatch, capsys):
     src = kb.get("invoice")
     assert nl.translation_of == "invoice" and nl.source_hash == src.text_hash
     assert set(kb.translations(src)) == {"en", "nl"}
+    # it starts from the source's headings and text, marked for translation
+    assert nl.body.lstrip().startswith("<!-- translate: this text is the en source")
+    assert "## Steps\n\n1. Open **Orders**.\n2. Tap *Invoice*." in nl.body
+    assert (nl.summary, nl.tags) == ("Get a PDF.", ("pdf",))
+    # published with the mark still in, kb check says so
+    path = config.parent / "articles/nl/billing/invoice.md"
+    path.write_text(path.read_text().replace("status: draft", "status: published"))
+    assert main(["check", str(config)]) == 0
+    assert "body: warning: still marked for translation" in capsys.readouterr().out
 
 
 def test_new_usage_errors(make_kb, monkeypatch, capsys):

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from kb.authoring.templates import body_for, front_matter, template_values
+from kb.authoring.templates import TRANSLATE_MARK, body_for, front_matter, template_values
 from kb.core.collection import KnowledgeBase
 from kb.core.errors import KBError, UsageError, display_path
 from kb.core.settings import Settings
@@ -71,7 +71,11 @@ def create_article(
             translation_of=source.id,
             source_hash=source.text_hash,
             category=category or source.category,
+            summary=source.summary or None,
+            tags=list(source.tags) or None,
         )
+        if "body" not in draft:  # the source's headings and text, to translate in place
+            draft = {**draft, "body": translation_body(source.lang, source.body)}
         rel = _translated_path(source.rel_path, source.lang, lang, settings)
     else:
         article_id = args.article_id or _unique(kb, slugify(title) or "article")
@@ -86,6 +90,11 @@ def create_article(
     with path.open("x", encoding="utf-8") as fh:
         fh.write(text)
     return NewArticle(path, article_id, kind)
+
+
+def translation_body(source_lang: str, body: str) -> str:
+    """A translation draft's body: the source's text under a line that says to translate it."""
+    return f"{TRANSLATE_MARK} this text is the {source_lang} source: translate it, then delete this line -->\n\n{body.strip()}\n"
 
 
 def _unique(kb: KnowledgeBase, base: str) -> str:
