@@ -292,3 +292,70 @@ def test_jekyll_site_variables_highlight_posts_and_shared_redirects(tmp_path, ca
     assert one.aliases == ("docs/one/", "old/index.html")
     assert kb.get("two").aliases == ("docs/two/",)
     assert main(["check", str(target / "mkdocs.yml"), "--strict"]) == 0
+
+
+def test_freshdesk_article_of_an_unknown_folder_is_internal(tmp_path, capsys):
+    export = tmp_path / "fd"
+    export.mkdir()
+    secret = {"id": 7, "title": "Hotline", "folder_id": 99, "status": 2, "description": "<p>X</p>"}
+    (export / "articles.json").write_text(json.dumps([secret]))
+    assert main(["import", "freshdesk", str(export), "--into", str(tmp_path / "kb")]) == 0
+    assert "folder 99 is not in the export" in capsys.readouterr().out
+    assert load(tmp_path / "kb").get("freshdesk-7").audience == "internal"
+
+
+def test_reimport_keeps_what_authors_added_and_never_takes_over_their_articles(tmp_path, capsys):
+    target = tmp_path / "kb"
+    assert main(["init", str(target)]) == 0
+    site = tmp_path / "site"
+    (site / "docs").mkdir(parents=True)
+    (site / "mkdocs.yml").write_text("site_name: S\n")
+    (site / "docs" / "reset-password.md").write_text("# Reset\n\nImported text.\n")
+    (site / "docs" / "tool.js.md").write_text("# Tool\n\nNot a language.\n")
+    (site / "docs" / "guide.md").write_text(
+        '# Guide\n\n<iframe src="javascript:alert(1)"></iframe>\n\n![x](pic.svg)\n'
+    )
+    (site / "docs" / "pic.svg").write_text("<svg xmlns='http://www.w3.org/2000/svg'/>")
+    starter = target / "articles/en/account/reset-password.md"
+    before = starter.read_text()
+    assert main(["import", "markdown", str(site), "--into", str(target)]) == 0
+    out = capsys.readouterr().out
+    assert starter.read_text() == before  # the KB's own article, untouched
+    assert "reset-password is the id of en/account/reset-password.md" in out
+    kb = load(target)
+    assert "Imported text." in kb.get("markdown-reset-password").body
+    assert kb.get("tool-js").lang == "en"  # `.js` is no language
+    guide = kb.get("guide")
+    assert "javascript:" not in guide.body and "an SVG can carry script" in out
+    # an author's edits survive a second import of the same site
+    path = kb.path_of(guide)
+    path.write_text(
+        path.read_text().replace("lang: en\n", "lang: en\ntype: faq\nreview_every: 6m\n")
+    )
+    assert main(["import", "markdown", str(site), "--into", str(target)]) == 0
+    again = load(target).get("guide")
+    assert again.type == "faq" and str(again.review_every) == "6m"
+
+
+def test_percent_encoded_old_urls_and_votes_that_drop_to_zero(tmp_path, capsys):
+    export = tmp_path / "zd"
+    export.mkdir()
+    art = {
+        "id": 5,
+        "title": "Spåra",
+        "locale": "sv",
+        "source_locale": "sv",
+        "html_url": "https://x.zendesk.com/hc/sv/articles/5-Sp%C3%A5ra",
+        "body": "<p>Text.</p>",
+        "vote_sum": 4,
+        "vote_count": 4,
+    }
+    (export / "articles.json").write_text(json.dumps({"articles": [art]}))
+    target = tmp_path / "kb"
+    assert main(["import", "zendesk", str(export), "--into", str(target)]) == 0
+    assert "hc/sv/articles/5-Spåra" in load(target).get("zendesk-5").aliases
+    art["vote_sum"] = art["vote_count"] = 0
+    (export / "articles.json").write_text(json.dumps({"articles": [art]}))
+    assert main(["import", "zendesk", str(export), "--into", str(target)]) == 0
+    db = sqlite3.connect(target / ".kb" / "feedback.db")
+    assert db.execute("SELECT COUNT(*) FROM feedback").fetchone()[0] == 0

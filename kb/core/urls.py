@@ -6,6 +6,7 @@ import re
 
 SCHEME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")  # https:, mailto:, ...
 MAX_ALIAS = 300
+RESERVED = ("_redirects", "sitemap.xml", "sitemap.xml.gz", "404.html", "robots.txt")
 FORBIDDEN = (
     ("\\", "a backslash; separate folders with '/'"),
     ("?", "'?': a query string never reaches a static page"),
@@ -41,6 +42,8 @@ def normalise_alias(text: str) -> tuple[str, str | None]:
         return path, f"{shown} must not contain '.' or '..' segments"
     if "" in segments[:-1]:
         return path, f"{shown} must not contain an empty folder ('//')"
+    if segments[0] in RESERVED:
+        return path, f"{shown} is a file the build writes itself"
     return path, None
 
 

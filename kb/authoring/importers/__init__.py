@@ -55,15 +55,16 @@ def run_import(
     if not export.items:
         raise UsageError(f"{display_path(export_path)}: no articles found in this {source} export")
     config = target / "mkdocs.yml"
+    existing: dict[str, set[str]] = {}
     if config.is_file():
         settings = Settings.load(config)
         docs_dir = settings.docs_dir
-        existing = {
-            slug: {"title": cat.title_in(settings.default_lang, settings.default_lang)}
+        existing = {  # every language's title: the export's language may not be the KB's first
+            slug: {cat.title_in(x, settings.default_lang) for x in settings.languages}
             for slug, cat in settings.categories.items()
         }
     else:
-        settings, docs_dir, existing = None, target / "articles", {}
+        settings, docs_dir = None, target / "articles"
     result, slugs = write_articles(export, docs_dir, existing, dry_run=dry_run)
     languages = result.languages
     if settings is None:
@@ -132,6 +133,8 @@ def merge_config(
         text = config.read_text(encoding="utf-8")
     except OSError as exc:
         raise KBError(f"{shown}: cannot read: {exc.strerror or exc}") from None
+    if not text.endswith("\n"):
+        text += "\n"  # a block added at the end starts on its own line
     lines: list[str] = []
     if languages:
         m = LANGUAGES_LINE.search(text)

@@ -20,6 +20,7 @@ MAX_BODY = 5 * 1024 * 1024  # one article's body
 MAX_FILES = 100_000  # files walked in a site folder
 SLUG_MAX = 60
 ASCII_SLUG = re.compile(r"[^a-z0-9]+")
+ID_KEY = re.compile(r'"id"\s*:\s*"?([0-9A-Za-z_-]{1,64})')
 
 
 @dataclass
@@ -46,6 +47,7 @@ class Item:
     urls: list[str] = field(default_factory=list)  # addresses links may use for this article
     page_url: str = ""  # the article's own address: relative links resolve against it
     base: Path | None = None  # the folder its relative file links and images start from
+    folder_url: str = ""  # the old address of that folder (a Markdown site's file links)
     votes: tuple[int, int] | None = None  # (helpful, not helpful)
     voted: dt.date | None = None
     # filled in by the plan
@@ -91,6 +93,14 @@ class Export:
         self.problems.append(f"{where}: {what}: {message}")
 
 
+def inside(path: Path, root: Path) -> bool:
+    """True when `path`, symlinks followed, lies inside `root`: an export never reads elsewhere."""
+    try:
+        return path.resolve().is_relative_to(root.resolve())
+    except (OSError, RuntimeError):
+        return False
+
+
 def slug(text: str, fallback: str = "article") -> str:
     """An ASCII file-name slug of a title, at most SLUG_MAX characters, cut at a word."""
     value = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()
@@ -116,8 +126,12 @@ def material_languages() -> frozenset[str]:
 ALIASES = {"no": "nb", "iw": "he", "in": "id", "zh-cn": "zh", "zh-hans": "zh", "zh-hk": "zh-TW"}
 
 
-def kb_language(code: str) -> str | None:
-    """A source locale (en-us, de_DE, pt-br, zh-tw, nl) as a code Material knows, or None."""
+def kb_language(code: str, known_only: bool = False) -> str | None:
+    """A source locale (en-us, de_DE, pt-br, zh-tw, nl) as a code Material knows, or None.
+
+    With `known_only` (a folder or a file suffix, which may be anything: `ui/`, `.js`), only a
+    language Material has strings for counts.
+    """
     text = code.strip().replace("_", "-")
     if not re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,2}", text):
         return None
@@ -129,6 +143,8 @@ def kb_language(code: str) -> str | None:
         return known[lower]
     base = lower.split("-", 1)[0]
     base = ALIASES.get(base, base)
+    if known_only and base not in known:
+        return None
     return known.get(base, base)
 
 
@@ -150,13 +166,19 @@ def read_json(path: Path, root: Path) -> Any:
         raise UsageError(f"{shown}:{exc.lineno}: not valid JSON: {exc.msg}") from None
     except RecursionError:
         raise UsageError(f"{shown}: JSON nested too deeply") from None
+    except ValueError as exc:  # an integer of thousands of digits
+        raise UsageError(f"{shown}: not usable JSON: {str(exc)[:80]}") from None
 
 
-def line_of(text: str, needle: str) -> int:
-    """The line of a JSON object's `"id": needle` in `text` (else of `needle`; 1 when absent)."""
-    m = re.search(r'"id"\s*:\s*"?' + re.escape(needle) + r"\b", text)
-    at = m.start() if m else text.find(needle)
-    return text.count("\n", 0, at) + 1 if at >= 0 else 1
+def id_lines(text: str) -> dict[str, int]:
+    """The line of each JSON object's first `"id": N` in `text`, in one pass."""
+    out: dict[str, int] = {}
+    line, at = 1, 0
+    for m in ID_KEY.finditer(text):
+        line += text.count("\n", at, m.start())
+        at = m.start()
+        out.setdefault(m.group(1), line)
+    return out
 
 
 def parse_time(value: Any) -> dt.date | None:

@@ -97,8 +97,10 @@ class _Converter(MarkdownConverter):
 
     def convert_iframe(self, el: Tag, text: str, parent_tags: Any) -> str:
         src = str(el.get("src") or "").strip()
-        title = str(el.get("title") or "Video").strip()
-        return f"\n\n[{title}]({src})\n\n" if src else ""
+        title = str(el.get("title") or "Video").strip().replace("]", ")")
+        if not src.lower().startswith(("https://", "http://")):
+            return ""  # javascript:, data: or a relative frame: nothing a reader may follow
+        return f"\n\n[{title}]({src.replace(')', '%29').replace(' ', '%20')})\n\n"
 
 
 def _code_language(el: Tag) -> str:
@@ -152,6 +154,7 @@ def to_markdown(
     for el in soup.find_all(DROP_TAGS):
         el.decompose()
     anchors: dict[str, str] = {}
+    seen: dict[str, int] = {}
     for h in soup.find_all(["h1", "h2", "h3", "h4", "h5", "h6"]):
         text = " ".join(h.get_text(" ").split())
         if not text:
@@ -159,13 +162,19 @@ def to_markdown(
         ids = [str(h.get("id") or "")] + [
             str(a.get("name") or a.get("id") or "") for a in h.find_all("a")
         ]
+        anchor = slugify(text)
+        seen[anchor] = n = seen.get(anchor, -1) + 1
+        if n:  # the table of contents numbers a repeated heading: steps, steps_1, steps_2
+            anchor = f"{anchor}_{n}"
         for source_id in filter(None, ids):
-            anchors[source_id] = slugify(text)
-        anchors.setdefault(slugify(text), slugify(text))
-    for a in soup.find_all("a"):  # <a name="x"> targets before a heading
-        name = str(a.get("name") or a.get("id") or "")
+            anchors[source_id] = anchor
+        anchors.setdefault(anchor, anchor)
+    for a in soup.find_all("a", attrs={"name": True}):  # <a name="x"> just before a heading
+        name = str(a.get("name") or "")
+        if not name or name in anchors:
+            continue
         nxt = a.find_next(["h1", "h2", "h3", "h4", "h5", "h6"])
-        if name and name not in anchors and nxt is not None:
+        if nxt is not None:
             anchors[name] = slugify(" ".join(nxt.get_text(" ").split()))
     if link is not None:
         for a in soup.find_all("a", href=True):

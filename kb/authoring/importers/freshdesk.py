@@ -17,8 +17,9 @@ from kb.authoring.importers.common import (
     Category,
     Export,
     Item,
+    id_lines,
+    inside,
     kb_language,
-    line_of,
     parse_time,
     read_json,
     slug,
@@ -47,7 +48,7 @@ def read(path: Path, lang: str | None = None) -> Export:
     folders: dict[str, dict[str, Any]] = {}
     agents: dict[str, str] = {}
     articles: list[tuple[dict[str, Any], str, str | None]] = []  # (article, where, language)
-    files = sorted(p for p in path.rglob("*.json") if p.is_file())
+    files = sorted(p for p in path.rglob("*.json") if p.is_file() and inside(p, path))
     if not files:
         raise UsageError(f"{display_path(path)}: no .json files (a Freshdesk export is API JSON)")
     for file in files:
@@ -56,25 +57,26 @@ def read(path: Path, lang: str | None = None) -> Export:
         shown = display_path(file)
         kind, _, suffix = file.stem.partition("-")
         records = data if isinstance(data, list) else _records(data, kind)
+        lines = id_lines(text)
         for obj in records:
             if not isinstance(obj, dict) or obj.get("id") is None:
                 continue
-            where = f"{shown}:{line_of(text, str(obj['id']))}"
+            where = f"{shown}:{lines.get(str(obj['id']), 1)}"
             if kind.startswith("categor"):
                 categories[str(obj["id"])] = obj
-                for folder in obj.get("folders") or []:
+                for folder in _list(obj.get("folders")):
                     if isinstance(folder, dict) and folder.get("id") is not None:
                         folders[str(folder["id"])] = {"category_id": obj["id"], **folder}
-                        for a in folder.get("articles") or []:
+                        for a in _list(folder.get("articles")):
                             if isinstance(a, dict):
                                 articles.append(({"folder_id": folder["id"], **a}, where, None))
             elif kind.startswith("folder"):
                 folders[str(obj["id"])] = obj
-                for a in obj.get("articles") or []:
+                for a in _list(obj.get("articles")):
                     if isinstance(a, dict):
                         articles.append(({"folder_id": obj["id"], **a}, where, None))
             elif kind.startswith("article"):
-                language = suffix if suffix and kb_language(suffix) else None
+                language = suffix if suffix and kb_language(suffix, known_only=True) else None
                 articles.append((obj, where, language))
             elif kind.startswith("agent"):
                 contact: dict[str, Any] = (
@@ -112,7 +114,7 @@ def read(path: Path, lang: str | None = None) -> Export:
         if src is None:
             sources[aid] = item
             up, down = obj.get("thumbs_up"), obj.get("thumbs_down")
-            if isinstance(up, int) and isinstance(down, int) and up + down > 0:
+            if isinstance(up, int) and isinstance(down, int):
                 item.votes = (max(0, up), max(0, down))
                 item.voted = parse_time(obj.get("updated_at"))
             item.urls.append(f"/support/solutions/articles/{aid}")
@@ -127,6 +129,10 @@ def read(path: Path, lang: str | None = None) -> Export:
             export.hosts.add(m.group(1).lower())
     export.path_keys = path_keys
     return export
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
 
 
 def _records(data: Any, kind: str) -> list[Any]:
@@ -165,11 +171,23 @@ def _item(
     item.status = "draft" if obj.get("status") == 1 else "published"
     folder = folders.get(str(obj.get("folder_id")))
     item.category = str(obj.get("folder_id")) if folder else None
-    visibility = folder.get("visibility") if folder else 1
-    if visibility != 1:
+    visibility = folder.get("visibility") if folder else None
+    if folder is None:  # who may read it is unknown: never guess public
+        item.audience = "internal"
+        export.note(
+            where,
+            "audience",
+            f"{kb_id}: its folder {obj.get('folder_id')} is not in the export, so who may read "
+            "it is unknown: imported as internal",
+        )
+    elif visibility != 1:
         item.audience = "internal"
         if visibility != 3:
-            shown = VISIBILITY.get(int(visibility or 0), f"visibility {visibility}")
+            shown = (
+                VISIBILITY.get(visibility, f"visibility {str(visibility)[:20]}")
+                if isinstance(visibility, int)
+                else f"visibility {str(visibility)[:20]}"
+            )
             export.note(
                 where,
                 "audience",

@@ -18,6 +18,7 @@ from kb.authoring.importers.common import (
     Category,
     Export,
     Item,
+    inside,
     kb_language,
     parse_time,
     slug,
@@ -50,7 +51,9 @@ def read(path: Path, lang: str | None = None) -> Export:
     export.default_lang = kb_language(lang or "en") or "en"
     pages: list[tuple[Item, str]] = []
     files = sorted(
-        p for p in path.rglob("*") if p.suffix.lower() in (".html", ".htm") and p.is_file()
+        p
+        for p in path.rglob("*")
+        if p.suffix.lower() in (".html", ".htm") and p.is_file() and inside(p, path)
     )
     for file in files[:MAX_FILES]:
         rel = file.relative_to(path)
@@ -104,8 +107,9 @@ def _page(export: Export, file: Path, rel: Path, text: str, where: str) -> tuple
     parts = list(rel.parts)
     folder_lang = None
     if len(parts) > 1 and re.fullmatch(r"[a-z]{2}(?:[-_][a-zA-Z]{2})?", parts[0]):
-        folder_lang = kb_language(parts[0])
-        parts = parts[1:]
+        folder_lang = kb_language(parts[0], known_only=True)
+        if folder_lang:
+            parts = parts[1:]
     lang = kb_language(declared) if declared else None
     lang = lang or folder_lang or export.default_lang
     content = soup.find("article") or soup.find("main") or soup.find(role="main") or soup.body

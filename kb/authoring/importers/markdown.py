@@ -15,7 +15,7 @@ import re
 import tomllib
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from kb.authoring.importers.common import (
     MAX_FILES,
@@ -23,13 +23,14 @@ from kb.authoring.importers.common import (
     Export,
     Item,
     host_of,
+    inside,
     kb_language,
     parse_time,
     slug,
     tags,
 )
 from kb.authoring.importers.markup import Site, convert_body, detect, url_path_of
-from kb.core.errors import display_path
+from kb.core.errors import UsageError, display_path
 from kb.core.frontmatter import FileProblem, parse, read_text
 
 SKIP_DIRS = {
@@ -67,6 +68,8 @@ SUFFIX_LANG = re.compile(
 def read(path: Path, lang: str | None = None) -> Export:
     """Read a Jekyll, Hugo or MkDocs site (or a folder of Markdown)."""
     site = detect(path)
+    if not inside(site.content, site.root) or not site.content.is_dir():
+        raise UsageError(f"{display_path(site.content)}: the pages' folder must be inside the site")
     if lang:
         site.default_lang = kb_language(lang) or site.default_lang
     export = Export("markdown", path)
@@ -124,6 +127,8 @@ def _files(site: Site) -> list[Path]:
         ):
             continue
         if p.suffix.lower() not in (".md", ".markdown") or not p.is_file():
+            continue
+        if not inside(p, site.root):  # a symlink out of the site
             continue
         out.append(p)
         if len(out) >= MAX_FILES:
@@ -196,20 +201,15 @@ def _lang_of(site: Site, rel: Path, meta: dict[str, Any]) -> tuple[str, Path]:
         prefix = []
     if len(parts) > 1 and (
         parts[0] in site.lang_dirs
-        or (
-            kb_language(parts[0])
-            and len(parts[0]) <= 5
-            and parts[0].islower()
-            and len(parts[0]) == 2
-        )
+        or (parts[0].islower() and kb_language(parts[0], known_only=True))
     ):
-        lang = site.lang_dirs.get(parts[0]) or kb_language(parts[0])
+        lang = site.lang_dirs.get(parts[0]) or kb_language(parts[0], known_only=True)
         parts = parts[1:]
     stem = Path(parts[-1]).stem
     m = SUFFIX_LANG.match(stem)
     if m and (m.group("dot") or m.group("region")):
         code = m.group("dot") or m.group("region")
-        found = kb_language(code)
+        found = kb_language(code, known_only=True)
         if found:
             lang = lang or found
             parts[-1] = m.group("stem") + Path(parts[-1]).suffix
@@ -301,6 +301,8 @@ def _page(
     origin = urlsplit(site.url)
     item.page_url = f"{origin.scheme}://{origin.netloc}{own}" if origin.netloc else own
     item.urls.append(own)
+    is_index = rel.stem in ("index", "_index", "README")
+    item.folder_url = item.page_url if is_index else urljoin(item.page_url, "..")
     item.aliases.append(own.lstrip("/"))
     for key in ("redirect_from", "aliases"):
         olds = meta.get(key)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,10 +23,12 @@ from kb.core.errors import UsageError, display_path
 from kb.core.text import slugify
 
 INCLUDE_DEPTH = 3
-RAW = re.compile(r"{%-?\s*raw\s*-?%}(.*?){%-?\s*endraw\s*-?%}", re.S)
-COMMENT = re.compile(r"{%-?\s*comment\s*-?%}.*?{%-?\s*endcomment\s*-?%}", re.S)
-LIQUID_BLOCK = re.compile(r"{%-?\s*(\w+)([^%]*?)-?%}(.*?){%-?\s*end\1\s*-?%}", re.S)
-INCLUDE = re.compile(r"{%-?\s*include(?:_relative)?\s+([\w./-]+)(.*?)-?%}", re.S)
+# every pattern is bounded (no `.*?` across a page): a hostile page costs linear time
+RAW_OPEN = re.compile(r"{%-?\s*raw\s*-?%}")
+RAW_CLOSE = re.compile(r"{%-?\s*endraw\s*-?%}")
+LIQUID_TAG = re.compile(r"{%-?\s*(end)?(\w+)([^%]{0,500}?)-?%}")
+SHORTCODE_TAG = re.compile(r"{{[<%]\s*(/)?(\w[\w-]{0,40})([^>%]{0,500}?)\s*[>%]}}")
+INCLUDE = re.compile(r"{%-?\s*include(?:_relative)?\s+([\w./-]+)([^%]{0,2000}?)-?%}")
 INCLUDE_PARAM = re.compile(r"""(\w+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|'([^']*)'|(\S+))""", re.S)
 INCLUDE_VAR = re.compile(r"{{-?\s*include\.(\w+)((?:\s*\|[^}]*)?)\s*-?}}")
 DEFAULT_FILTER = re.compile(r"""\|\s*default:\s*["']([^"']*)["']""")
@@ -33,12 +36,10 @@ LINK_TAG = re.compile(r"{%-?\s*(?:link|post_url)\s+([^\s%]+)\s*-?%}")
 SITE_VAR = re.compile(r"{{-?\s*site\.(\w+)\s*-?}}")
 HIGHLIGHT = ("highlight", "code", "codeblock")
 RELATIVE_URL = re.compile(r"""{{-?\s*["']([^"']*)["']\s*\|\s*(relative_url|absolute_url)\s*-?}}""")
-LIQUID_LEFT = re.compile(r"{%-?.*?-?%}|{{-?.*?-?}}", re.S)
-SHORTCODE_PAIR = re.compile(
-    r"{{([<%])\s*(\w[\w-]*)([^>%]*?)\s*[>%]}}(.*?){{[<%]\s*/\2\s*[>%]}}", re.S
-)
+LIQUID_LEFT = re.compile(r"{%[^%]{0,500}%}|{{[^{}]{0,500}}}")
 SHORTCODE_REF = re.compile(r"""{{[<%]\s*(?:rel)?ref\s+["']?([^"'\s>%]+)["']?\s*[>%]}}""")
-SHORTCODE_LEFT = re.compile(r"{{[<%].*?[>%]}}", re.S)
+SHORTCODE_LEFT = re.compile(r"{{[<%][^>%]{0,500}[>%]}}")
+LONG_LINE = 5000  # longer lines keep their kramdown: no help article has headings that long
 BLOCK_IAL = re.compile(r"^\s*{:\s*([^}]*)}\s*$")
 INLINE_IAL = re.compile(r"{:[^}\n]*}")
 HEADING_ID = re.compile(r"^(#{1,6}\s+.+?)\s*{\s*#([\w-]+)[^}]*}\s*$")
@@ -97,7 +98,8 @@ def detect(root: Path) -> Site:
             url = str(cfg.get("baseURL") or cfg.get("baseurl") or "")
             site = Site("hugo", root, root / "content", url, "/" + url_path_of(url).strip("/"))
             site.default_lang = kb_language(str(cfg.get("defaultContentLanguage") or "en")) or "en"
-            for code, spec in (cfg.get("languages") or {}).items():
+            languages = cfg.get("languages")
+            for code, spec in (languages if isinstance(languages, dict) else {}).items():
                 folder = spec.get("contentDir") if isinstance(spec, dict) else None
                 lang = kb_language(str(code))
                 if lang:
@@ -145,12 +147,7 @@ def convert_body(site: Site, export: Export, item: Item, body: str) -> tuple[str
     """Liquid, kramdown and shortcodes out; the body as kb Markdown and its explicit anchors."""
     kept: list[str] = []
 
-    def keep(m: re.Match[str]) -> str:
-        kept.append(m.group(1))
-        return f"kbraw{len(kept) - 1}kbraw"
-
-    text = RAW.sub(keep, body)
-    text = COMMENT.sub("", text)
+    text = _protect_raw(body, kept)
     for _ in range(INCLUDE_DEPTH):
         new = INCLUDE.sub(lambda m: _include(site, export, item, m), text)
         if new == text:
@@ -160,12 +157,8 @@ def convert_body(site: Site, export: Export, item: Item, body: str) -> tuple[str
     text = RELATIVE_URL.sub(lambda m: site.baseurl.rstrip("/") + "/" + m.group(1).lstrip("/"), text)
     text = LINK_TAG.sub(lambda m: KB_SRC + m.group(1), text)
     text = SHORTCODE_REF.sub(lambda m: KB_SRC + _hugo_ref(site, item, m.group(1)), text)
-    text = LIQUID_BLOCK.sub(
-        lambda m: _block(export, item, m.group(1), m.group(2), m.group(3)), text
-    )
-    text = SHORTCODE_PAIR.sub(
-        lambda m: _block(export, item, m.group(2), m.group(3), m.group(4)), text
-    )
+    text = _pairs(text, LIQUID_TAG, lambda n, a, inner: _block(export, item, n, a, inner))
+    text = _pairs(text, SHORTCODE_TAG, lambda n, a, inner: _block(export, item, n, a, inner))
     left = LIQUID_LEFT.findall(text) + SHORTCODE_LEFT.findall(text)
     if left:
         shown = ", ".join(dict.fromkeys(t[:40] for t in left))
@@ -175,6 +168,58 @@ def convert_body(site: Site, export: Export, item: Item, body: str) -> tuple[str
     text = re.sub(r"\n[ \t]*\n(?:[ \t]*\n)+", "\n\n", text)
     text = re.sub(r"kbraw(\d+)kbraw", lambda m: kept[int(m.group(1))], text)
     return text.strip() + "\n", anchors
+
+
+def _protect_raw(text: str, kept: list[str]) -> str:
+    """`{% raw %}` text out of the way of every other step, as placeholders into `kept`."""
+    out, pos = [], 0
+    for m in RAW_OPEN.finditer(text):
+        if m.start() < pos:
+            continue
+        close = RAW_CLOSE.search(text, m.end())
+        if close is None:
+            break  # no later close for any later open either
+        out.append(text[pos : m.start()])
+        kept.append(text[m.end() : close.start()])
+        out.append(f"kbraw{len(kept) - 1}kbraw")
+        pos = close.end()
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def _pairs(text: str, tag: re.Pattern[str], render: Callable[[str, str, str], str]) -> str:
+    """Each block `{% x %}...{% endx %}` (or `{{< x >}}...{{< /x >}}`) replaced by `render`.
+
+    One pass over the tags with a stack, innermost blocks first; a tag with no partner stays as
+    it is. Linear in the page, however the tags nest or fail to close.
+    """
+    tokens = list(tag.finditer(text))
+    closers = {m.group(2) for m in tokens if m.group(1)}
+    root: list[str] = []
+    stack: list[tuple[str, str, str, list[str]]] = []  # name, args, opening text, parts
+    pos = 0
+    for m in tokens:
+        parts = stack[-1][3] if stack else root
+        parts.append(text[pos : m.start()])
+        pos = m.end()
+        closing, name, args = bool(m.group(1)), m.group(2), m.group(3)
+        if not closing and name in closers:
+            stack.append((name, args, m.group(0), []))
+        elif closing and any(frame[0] == name for frame in stack):
+            while stack:
+                frame_name, frame_args, opening, inner = stack.pop()
+                parent = stack[-1][3] if stack else root
+                if frame_name == name:
+                    parent.append(render(name, frame_args, "".join(inner)))
+                    break
+                parent.extend([opening, *inner])  # never closed: kept as written
+        else:
+            parts.append(m.group(0))
+    (stack[-1][3] if stack else root).append(text[pos:])
+    while stack:
+        _, _, opening, inner = stack.pop()
+        (stack[-1][3] if stack else root).extend([opening, *inner])
+    return "".join(root)
 
 
 def _hugo_ref(site: Site, item: Item, target: str) -> str:
@@ -239,6 +284,8 @@ def _site_variable(site: Site, m: re.Match[str]) -> str:
 
 
 def _block(export: Export, item: Item, name: str, args: str, inner: str) -> str:
+    if name.lower() == "comment":
+        return ""
     if name.lower() in HIGHLIGHT:  # {% highlight ruby %}: a fenced code block
         language = (args.split() or [""])[0]
         return f"\n```{language}\n{inner.strip(chr(10))}\n```\n"
@@ -265,7 +312,10 @@ def _kramdown(text: str) -> tuple[str, dict[str, str]]:
     lines = text.split("\n")
     out: list[str] = []
     for line in lines:
-        heading = HEADING_ID.match(line)
+        if len(line) > LONG_LINE:
+            out.append(line)
+            continue
+        heading = HEADING_ID.match(line) if "{" in line else None
         if heading:
             title = re.sub(r"^#+\s+", "", heading.group(1)).strip()
             anchors[heading.group(2)] = slugify(title)

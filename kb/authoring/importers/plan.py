@@ -26,13 +26,24 @@ PLACEHOLDER = "kbimport-link-{}"
 PLACEHOLDER_RE = re.compile(r"kbimport-link-(\d+)")
 IMAGE_TYPES = {".png", ".jpg", ".jpeg", ".gif", ".webp", ".avif", ".svg", ".ico", ".bmp"}
 MAX_IMAGE = 20 * 1024 * 1024
-UNSAFE_SVG = re.compile(rb"<script|\son\w+\s*=|javascript:", re.I)
 MD_LINK = re.compile(
-    r"(!?)\[((?:[^\[\]]|\[[^\]]*\])*)\]\(\s*<?([^)\s>]*)>?((?:\s+\"[^\"]*\")?)\s*\)"
+    r"(!?)\[((?:[^\[\]]|\[[^\[\]]*+\])*+)\]\(\s*+<?([^)\s>\[(]*+)>?((?:\s+\"[^\"\n]*+\")?)\s*\)"
 )
 MD_REF = re.compile(r"^(\s{0,3}\[[^\]]+\]:\s*)(\S+)(.*)$", re.M)
-HTML_ATTR = re.compile(r"""(<(?:a|img)\b[^>]*?\s(?:href|src)=)(["'])(.*?)\2""", re.I)
+HTML_ATTR = re.compile(
+    r"""(<(?:a|img)\b[^>]{0,500}?\s(?:href|src)=)(["'])([^"'<>]{0,2000})\2""", re.I
+)
+LONG_LINE = 20_000  # a longer line keeps its links as written: the patterns stay fast
 OURS = ("", "http", "https")
+FRAME = re.compile(r"<iframe\b[^>]{0,2000}>(?:\s{0,100}</iframe\s*>)?", re.I)
+FRAME_SRC = re.compile(r"""\ssrc\s*=\s*(["'])([^"'<>]{0,2000})\1""", re.I)
+SCRIPT_TAG = re.compile(
+    r"</?(?:script|object|embed|iframe|base|meta|link|style)\b[^>]{0,2000}>", re.I
+)
+EVENT_ATTR = re.compile(
+    r"""(?<=[\s"'])on[a-z]{2,30}\s*=\s*(?:"[^"]{0,5000}"|'[^']{0,5000}'|[^\s>]{1,500})""", re.I
+)
+SCRIPT_URL = re.compile(r"(?<=[\"'(=])(?=\s*(?:java|vb)script\s*:)", re.I)  # an address
 SOURCE_FILE = "kbsrc:"  # the markdown reader's mark of a link to a file of the site
 
 
@@ -183,7 +194,16 @@ class Plan:
             self.export.note(
                 item.where, "link", f"{shown}: no imported article at this address, kept as it was"
             )
-            return absolute if item.page_url and host_of(absolute) else None
+            if not (item.page_url and host_of(absolute)):
+                return None
+            if item.base is not None and not relative.scheme and parts.path.endswith(".md"):
+                # a Markdown site's link to a page not imported: that page's address there
+                page = unquote(relative.path).removesuffix(".md")
+                for stem in ("_index", "index", "README"):
+                    page = page.removesuffix(stem)
+                page = page if not page or page.endswith("/") else page + "/"
+                absolute = urljoin(item.folder_url or absolute, page or "./")
+            return absolute
         return self._link_to(item, target, unquote(parts.fragment), href)
 
     def _link_to(self, item: Item, target: Item, fragment: str, href: str) -> str:
@@ -272,8 +292,8 @@ class Plan:
         size = real.stat().st_size
         if size > MAX_IMAGE:
             return f"{size // 2**20} MB is larger than the 20 MB limit"
-        if real.suffix.lower() == ".svg" and UNSAFE_SVG.search(real.read_bytes()):
-            return "an SVG with script in it"
+        if real.suffix.lower() == ".svg":  # it can carry script that no filter reliably finds
+            return "an SVG can carry script: convert it to PNG to publish it"
         return ""
 
     # -- bodies -------------------------------------------------------------------------------
@@ -287,9 +307,41 @@ class Plan:
             )
             item.anchors.update(done.anchors)
             return done.markdown
+        body, removed = defuse_html(item.body)
+        if removed:
+            self.export.note(item.where, "html", f"removed what could run script: {removed}")
         return rewrite_markdown_links(
-            item.body, lambda h: self.resolve(item, h), lambda s: self.image(item, s)
+            body, lambda h: self.resolve(item, h), lambda s: self.image(item, s)
         )
+
+
+def defuse_html(text: str) -> tuple[str, str]:
+    """Raw HTML in an imported page without what could run script; and what went, in words.
+
+    Script-like tags lose their tags (their text stays, inert), frames become links when they
+    are http(s), event attributes go, and `javascript:` addresses stop being addresses.
+    """
+    removed: list[str] = []
+
+    def frame(m: re.Match[str]) -> str:
+        removed.append("a frame")
+        src = FRAME_SRC.search(m.group(0))
+        url = src.group(2) if src else ""
+        return f"[{url}]({url})" if url.lower().startswith(("https://", "http://")) else ""
+
+    def gone(what: str) -> Any:
+        def drop(m: re.Match[str]) -> str:
+            removed.append(what)
+            return ""
+
+        return drop
+
+    text = FRAME.sub(frame, text)
+    text = SCRIPT_TAG.sub(gone("script tags"), text)
+    text = EVENT_ATTR.sub(gone("event attributes"), text)
+    text, n = SCRIPT_URL.subn("blocked-", text)
+    removed += ["javascript: addresses"] * n
+    return text, ", ".join(dict.fromkeys(removed))
 
 
 def rewrite_markdown_links(text: str, link: Any, image: Any) -> str:
@@ -306,7 +358,9 @@ def rewrite_markdown_links(text: str, link: Any, image: Any) -> str:
 
     def ref(m: re.Match[str]) -> str:
         new = link(m.group(2))
-        return m.group(0) if not new else f"{m.group(1)}{new}{m.group(3)}"
+        if new == "":
+            return ""  # a link readers may not follow: the definition goes, its text stays
+        return m.group(0) if new is None else f"{m.group(1)}{new}{m.group(3)}"
 
     def attr(m: re.Match[str]) -> str:
         is_img = m.group(1).lower().startswith("<img")
@@ -321,7 +375,7 @@ def rewrite_markdown_links(text: str, link: Any, image: Any) -> str:
             fence = stripped[:3]
         elif fence is not None and stripped.startswith(fence):
             fence = None
-        elif fence is None:
+        elif fence is None and len(line) <= LONG_LINE:
             line = MD_LINK.sub(inline, line)
             line = MD_REF.sub(ref, line)
             line = HTML_ATTR.sub(attr, line)

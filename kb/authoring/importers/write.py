@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import yaml
 
@@ -19,7 +20,7 @@ from kb.core.fs import write_atomic
 from kb.core.schema import LANG_RE
 from kb.core.text import sections
 from kb.core.translations import text_hash_of
-from kb.core.urls import url_key
+from kb.core.urls import normalise_alias, url_key
 
 
 def markdown_anchors(body: str, explicit: dict[str, str] | None = None) -> dict[str, str]:
@@ -29,7 +30,7 @@ def markdown_anchors(body: str, explicit: dict[str, str] | None = None) -> dict[
     return out
 
 
-def category_slugs(export: Export, existing: dict[str, dict[str, str]]) -> dict[str, str]:
+def category_slugs(export: Export, existing: dict[str, set[str]]) -> dict[str, str]:
     """A slug per category; titles that repeat under different parents get the parent in them."""
     counts: dict[str, int] = {}
     for cat in export.categories.values():
@@ -46,7 +47,7 @@ def category_slugs(export: Export, existing: dict[str, dict[str, str]]) -> dict[
             base = slug(cat.title, "category")
         else:
             base = slug(cat.title, "category")
-        if base in existing and existing[base].get("title") == cat.title:
+        if base in existing and cat.title in existing[base]:
             out[key] = base  # the same category as last time
             continue
         name, n = base, 2
@@ -94,7 +95,7 @@ def render(meta: dict[str, Any], body: str) -> str:
 def write_articles(
     export: Export,
     docs_dir: Path,
-    existing_categories: dict[str, dict[str, str]],
+    existing_categories: dict[str, set[str]],
     *,
     dry_run: bool = False,
 ) -> tuple[Result, dict[str, str]]:
@@ -102,6 +103,7 @@ def write_articles(
     plan = Plan(export, docs_dir, dry_run=dry_run)
     result = plan.result
     known = plan.existing()
+    _claim_ids(export, known)
     homeless = [i for i in export.items if not i.category and not i.translation_of]
     if homeless and (export.categories or existing_categories):  # a site lists every article
         export.categories.setdefault("general", Category("general", "General"))
@@ -118,7 +120,19 @@ def write_articles(
             item.anchors.update(markdown_anchors(item.body, item.anchors))
     _unique_aliases(export)
     plan.index()
-    bodies = {item.id: plan.convert(item) for item in export.items}
+    bodies: dict[str, str] = {}
+    for item in list(export.items):
+        try:
+            bodies[item.id] = plan.convert(item)
+        except RecursionError:  # markup nested thousands deep
+            export.skip(item.where, f"{item.id}: its HTML is nested too deeply to convert")
+            export.items.remove(item)
+    gone = {i.translation_of for i in export.items if i.translation_of} - {
+        i.id for i in export.items
+    }
+    for item in [i for i in export.items if i.translation_of in gone]:
+        export.skip(item.where, f"{item.id}: a translation of {item.translation_of}, skipped above")
+        export.items.remove(item)
     texts: dict[str, str] = {}
     for item in sorted(export.items, key=lambda i: i.translation_of is not None):
         body = plan.finish_links(item, bodies[item.id])
@@ -136,7 +150,10 @@ def write_articles(
             )
             if item.id in known and not item.outdated:
                 source_hash = _kept_hash(docs_dir / known[item.id][0], item, body) or source_hash
-        text = render(front_matter(item, category, source_hash), body)
+        meta = front_matter(item, category, source_hash)
+        if item.id in known:
+            meta = _merged(known[item.id][1], meta)
+        text = render(meta, body)
         texts[item.id] = text
         path = docs_dir / item.rel_path
         shown = display_path(path)
@@ -155,7 +172,7 @@ def write_articles(
             if not dry_run:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 write_atomic(path, text.encode("utf-8"))
-        if item.votes and sum(item.votes):
+        if item.votes is not None:  # zero too: it replaces what an earlier import stored
             result.votes.append((item.id, item.lang, item.votes[0], item.votes[1], item.voted))
     prefix = f"{export.source}-"
     ids = {i.id for i in export.items}
@@ -171,13 +188,78 @@ def write_articles(
     return result, slugs
 
 
+# what an import writes from the export; every other field an author set is kept on re-import
+CONTROLLED = frozenset(
+    {"id", "title", "lang", "translation_of", "source_hash", "audience", "status"}
+    | {"summary", "tags", "owner", "aliases"}
+)
+
+
+def _merged(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """The new front matter, keeping what an author added: other fields, a category, a later review."""
+    out = dict(new)
+    for key, value in old.items():
+        if key in CONTROLLED or value is None:
+            continue
+        if key == "reviewed" and "reviewed" in new:
+            newer, older = str(new["reviewed"]), str(value)
+            out[key] = value if older > newer else new["reviewed"]
+        elif key == "category" or key not in out:
+            out[key] = value
+    return out
+
+
+def _ours(item: Item, meta: dict[str, Any], source: str) -> bool:
+    """True when an existing article with the item's id came from this source's import."""
+    if item.id.startswith(f"{source}-"):
+        return True
+    olds = meta.get("aliases")
+    had = (
+        {url_key(unquote(a)) for a in olds if isinstance(a, str)}
+        if isinstance(olds, list)
+        else set()
+    )
+    return bool(had & {url_key(unquote(a)) for a in item.aliases})
+
+
+def _claim_ids(export: Export, known: dict[str, tuple[str, dict[str, Any]]]) -> None:
+    """An id an article of the KB already has, and not from this import, gets the source prefix."""
+    renamed: dict[str, str] = {}
+    for item in export.items:
+        if (
+            item.translation_of
+            or item.id not in known
+            or _ours(item, known[item.id][1], export.source)
+        ):
+            continue
+        new = f"{export.source}-{item.id}"
+        export.note(
+            item.where,
+            "id",
+            f"{item.id} is the id of {known[item.id][0]}, which this export did not make: "
+            f"imported as {new}",
+        )
+        renamed[item.id] = new
+        item.id = new
+    for item in export.items:
+        if item.translation_of in renamed:
+            old = item.translation_of
+            item.translation_of = renamed[old]
+            if item.id == f"{old}-{item.lang}":
+                item.id = f"{renamed[old]}-{item.lang}"
+
+
 def _unique_aliases(export: Export) -> None:
     """Each old URL redirects to one article: the first to claim it, never over a page's own."""
     own = {url_key(i.rel_path.removesuffix(".md").removesuffix("index")): i for i in export.items}
     claimed: dict[str, Item] = {}
     for item in export.items:
         kept = []
-        for alias in dict.fromkeys(item.aliases):
+        for raw in dict.fromkeys(item.aliases):
+            alias, problem = normalise_alias(unquote(raw))  # the path as the server sees it
+            if problem:
+                export.note(item.where, "aliases", f"old URL {problem}: not redirected")
+                continue
             key = url_key(alias)
             other = own.get(key) or claimed.get(key)
             if other is not None and other is not item:

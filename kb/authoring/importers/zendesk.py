@@ -16,8 +16,9 @@ from kb.authoring.importers.common import (
     Export,
     Item,
     host_of,
+    id_lines,
+    inside,
     kb_language,
-    line_of,
     parse_time,
     read_json,
     slug,
@@ -36,7 +37,7 @@ def _files(path: Path) -> list[Path]:
         return [path]
     if not path.is_dir():
         raise UsageError(f"{display_path(path)}: no such file or folder")
-    found = sorted(p for p in path.rglob("*.json") if p.is_file())
+    found = sorted(p for p in path.rglob("*.json") if p.is_file() and inside(p, path))
     if not found:
         raise UsageError(f"{display_path(path)}: no .json files (a Zendesk export is API JSON)")
     return found
@@ -61,9 +62,11 @@ def read(path: Path, lang: str | None = None) -> Export:
             export.skip(f"{shown}:1", "not a Help Center API response (no JSON object)")
             continue
 
-        def where(obj: Any, shown: str = shown, text: str = text) -> str:
+        lines = id_lines(text)
+
+        def where(obj: Any, shown: str = shown, lines: dict[str, int] = lines) -> str:
             oid = obj.get("id") if isinstance(obj, dict) else None
-            return f"{shown}:{line_of(text, f'{oid}') if oid is not None else 1}"
+            return f"{shown}:{lines.get(str(oid), 1)}"
 
         for key, sink in (("articles", articles), ("translations", translations)):
             for obj in _list(data.get(key)):
@@ -144,6 +147,7 @@ def _articles(
     sources: dict[str, Item] = {}
     marked_by: dict[str, set[str | None]] = {}  # source id -> its outdated_locales
     src_locales: dict[str, str] = {}
+    made: set[str] = set()  # kb ids read so far
     langs: dict[str, int] = {}
     later: list[tuple[dict[str, Any], str, str]] = []  # (translation, where, source id)
     for obj, where in articles:
@@ -170,7 +174,7 @@ def _articles(
             export.categories[item.category] = Category(item.category, f"Section {item.category}")
         item.tags = tags(obj.get("label_names"))
         count, total = obj.get("vote_count"), obj.get("vote_sum")
-        if isinstance(count, int) and isinstance(total, int) and 0 < count <= 10_000_000:
+        if isinstance(count, int) and isinstance(total, int) and 0 <= count <= 10_000_000:
             up = max(0, min(count, (count + total) // 2))
             item.votes = (up, count - up)
             item.voted = parse_time(obj.get("updated_at"))
@@ -180,6 +184,7 @@ def _articles(
         sources[aid] = item
         langs[lang] = langs.get(lang, 0) + 1
         export.items.append(item)
+        made.add(item.id)
         src_locales[item.id] = str(locale or "")
         marked_by[item.id] = {
             kb_language(str(x)) for x in obj.get("outdated_locales") or [] if isinstance(x, str)
@@ -201,7 +206,7 @@ def _articles(
                 export.skip(where, f"locale {obj.get('locale')} is {lang} in kb, like its source's")
             continue  # else the source locale's own translation object
         tid = f"{src.id}-{lang}"
-        if any(i.id == tid for i in export.items):
+        if tid in made:
             continue
         item = _item(export, obj, where, tid, lang, users)
         if item is None:
@@ -216,6 +221,7 @@ def _articles(
         item.outdated = bool(obj.get("outdated")) or lang in marked_by.get(src.id, set())
         item.urls.append(f"/hc/{obj.get('locale')}/articles/{aid}")
         export.items.append(item)
+        made.add(item.id)
 
 
 def _item(
