@@ -147,6 +147,8 @@ def test_feedback_votes_join_the_report(make_kb: MakeKB) -> None:
 def test_review_batch_and_silence_below_the_limit(make_kb: MakeKB) -> None:
     files = {f"en/a{i}.md": article({**SOURCE, "id": f"a{i}"}, "Text.\n") for i in range(5)}
     files["en/b.md"] = article({**SOURCE, "id": "b", "reviewed": "2026-09-01"}, "Text.\n")
+    for i in range(5):  # a batch that fell due years ago: overdue, not a batch to plan
+        files[f"en/old{i}.md"] = article({**SOURCE, "id": f"old{i}", "reviewed": "2020-10-27"})
     config = make_kb(files, kb_options={"defaults": {"review_every": "1y"}})
     found = review_batches(_ctx(config))
     assert [f.evidence for f in found] == [

@@ -67,11 +67,17 @@ def review_overdue(ctx: Context) -> list[Finding]:
 
 
 def review_batches(ctx: Context) -> list[Finding]:
-    """Many reviews falling due on one day: a sign of dates bumped in bulk without reading."""
+    """Many reviews falling due on one day ahead: a batch to spread out before it arrives.
+
+    A day already past is not a batch to plan: those articles are overdue, and `review-overdue`
+    names each of them.
+    """
     due: dict[dt.date, list[str]] = defaultdict(list)
     for a in ctx.kb.articles:
         if a.is_live and a.reviewed is not None:
-            due[(a.review_every or ctx.default_interval).after(a.reviewed)].append(a.id)
+            day = (a.review_every or ctx.default_interval).after(a.reviewed)
+            if day >= ctx.today:
+                due[day].append(a.id)
     out = []
     for day, ids in sorted(due.items()):
         if len(ids) >= ctx.limits.batch_min:
