@@ -190,3 +190,11 @@ def test_gap_draft_is_in_the_customers_words(make_kb: MakeKB) -> None:
     assert kb.errors == []
     new = kb.by_path[path.relative_to(config.parent / "articles").as_posix()]
     assert new.tickets == ("T-1", "T-2", "T-3") and new.status == "draft"
+
+
+def test_no_gap_still_counts_the_tickets_without_a_good_article() -> None:
+    from kb.stale.report_html import gaps_chart
+
+    assert "5 tickets had no good article" in gaps_chart([], kcs={"new": 5})
+    assert "every ticket found a good article" in gaps_chart([], kcs={"new": 0})
+    assert "every cluster" not in gaps_chart([], kcs=None)

@@ -80,6 +80,12 @@ def render_text(res: Result, articles: int) -> str:
             for g in res.gaps
         ]
         out += _table(rows, ["GAP", "LANG", "TICKETS", "TOP TERMS", "EXAMPLE"])
+    if not res.gaps and res.kcs and res.kcs["new"]:
+        out += [
+            "",
+            f"Content gaps: none, but {res.kcs['new']} tickets had no good article "
+            "(no three of them ask the same thing).",
+        ]
     if res.kcs:
         k = res.kcs
         rate = f"{k['link_rate']:.0%}" if k["link_rate"] is not None else "-"

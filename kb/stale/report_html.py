@@ -119,10 +119,18 @@ def tickets_chart(kcs: dict[str, Any] | None, series: int = 6) -> str:
     )
 
 
-def gaps_chart(gaps: list[dict[str, Any]], limit: int = 10) -> str:
+def gaps_chart(
+    gaps: list[dict[str, Any]], limit: int = 10, kcs: dict[str, Any] | None = None
+) -> str:
     """Horizontal bars: the biggest content gaps by ticket count."""
     if not gaps:
-        return '<p class="muted">No content gaps: every cluster of tickets has an article.</p>'
+        alone = (kcs or {}).get("new") or 0
+        if alone:
+            return (
+                f'<p class="muted">{alone} ticket{"s" if alone != 1 else ""} had no good '
+                "article, but no three of them ask the same thing: no content gap to write.</p>"
+            )
+        return '<p class="muted">No content gaps: every ticket found a good article.</p>'
     shown = gaps[:limit]
     top = max(g["size"] for g in shown) or 1
     row, w, left = 26, 560, 230
@@ -230,7 +238,7 @@ def render_html(data: dict[str, Any], title: str = "Help centre") -> str:
 <div id="freshness"><h2>Articles by freshness</h2>{freshness_chart(data["freshness"])}</div>
 <div id="tickets"><h2>Tickets per article over time</h2>{tickets_chart(data.get("kcs"))}</div>
 </section>
-<section id="gaps"><h2>Content gaps</h2>{gaps_chart(gaps)}{_gap_details(gaps)}</section>
+<section id="gaps"><h2>Content gaps</h2>{gaps_chart(gaps, kcs=data.get("kcs"))}{_gap_details(gaps)}</section>
 <section id="findings"><h2>Findings ({len(data["findings"])})</h2>{_findings(data["findings"])}</section>
 <section id="reuse"><h2>Reuse per article</h2>{_reuse(data.get("kcs")) or '<p class="muted">No ticket history given.</p>'}</section>
 </main></body></html>
