@@ -25,6 +25,7 @@ from kb.core.article import Article
 from kb.core.collection import KnowledgeBase
 from kb.core.errors import ArticleError, display_path
 from kb.core.frontmatter import parse
+from kb.core.git import run_git
 from kb.core.reading import shown_path
 from kb.core.urls import url_key
 
@@ -56,7 +57,7 @@ def published_urls(articles: Iterable[Article]) -> dict[str, dict[str, str]]:
 
 def head_commit(docs_dir: Path) -> str | None:
     """The HEAD commit of the git repository holding `docs_dir`, or None outside git."""
-    out = _git(["rev-parse", "--verify", "-q", "HEAD"], docs_dir)
+    out = run_git(["rev-parse", "--verify", "-q", "HEAD"], docs_dir, timeout=30)
     commit = (out or "").strip()
     return commit if COMMIT_RE.match(commit) else None
 
@@ -193,7 +194,7 @@ class _Successors:
     def _find(self, rel: str) -> Article | None:
         if self.commit is None or ".." in rel.split("/") or not rel.endswith(".md"):
             return None
-        old = _git(["show", f"{self.commit}:./{rel}"], self.kb.settings.docs_dir)
+        old = run_git(["show", f"{self.commit}:./{rel}"], self.kb.settings.docs_dir, timeout=30)
         if old is None:
             return None
         fm = parse(old)
@@ -215,23 +216,3 @@ class _Successors:
         return best
 
 
-def _git(args: list[str], cwd: Path) -> str | None:
-    """git's output in `cwd`, or None when git is missing, `cwd` is not in a work tree or it fails."""
-    if shutil.which("git") is None or not cwd.is_dir():
-        return None
-    try:
-        done = subprocess.run(
-            ["git", *args],
-            cwd=cwd,
-            capture_output=True,
-            text=True,
-            encoding="utf-8",
-            errors="replace",
-            env={**os.environ, "GIT_PAGER": "cat", "LC_ALL": "C"},
-            timeout=30,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        log.info("git %s failed: %s", " ".join(args), exc)
-        return None
-    return done.stdout if done.returncode == 0 else None

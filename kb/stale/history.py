@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 import re
-import shutil
-import subprocess
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+
+from kb.core.git import run_git
 
 log = logging.getLogger(__name__)
 SEP = "\x1e"  # record separator in our git log formats
@@ -37,32 +36,6 @@ class Version:
     date: dt.date
     path: str  # path at that commit, relative to the repository root
     text: str
-
-
-def _git(
-    args: list[str], cwd: Path, *, stdin: str | None = None, quiet: bool = False
-) -> str | None:
-    if shutil.which("git") is None:
-        return None
-    try:
-        done = subprocess.run(
-            ["git", *args],
-            cwd=cwd,
-            input=stdin,
-            capture_output=True,
-            text=True,
-            encoding="utf-8",
-            errors="replace",
-            env={**os.environ, "GIT_PAGER": "cat", "LC_ALL": "C"},
-            check=False,
-        )
-    except OSError as exc:
-        log.info("git %s failed: %s", " ".join(args), exc)
-        return None
-    if done.returncode != 0:
-        (log.debug if quiet else log.info)("git %s: %s", " ".join(args), done.stderr.strip())
-        return None
-    return done.stdout
 
 
 def _parse_revs(text: str, origin: str = IGNORE_REVS_FILE) -> tuple[set[str], set[str]]:
@@ -145,7 +118,7 @@ class GitHistory:
         """The repository root, or None when the folder is not in a git work tree."""
         if not self.docs_dir.is_dir():
             return None
-        out = _git(["rev-parse", "--show-toplevel"], self.docs_dir)
+        out = run_git(["rev-parse", "--show-toplevel"], self.docs_dir)
         return Path(out.strip()).resolve() if out else None
 
     def _rel(self, path: Path) -> str:
@@ -159,7 +132,7 @@ class GitHistory:
             return []
         found = [self.root / IGNORE_REVS_FILE]
         args = ["config", "--type=path", "--get-all", "blame.ignoreRevsFile"]
-        for name in (_git(args, self.root, quiet=True) or "").splitlines():
+        for name in (run_git(args, self.root, quiet=True) or "").splitlines():
             path = self.root / name.strip()
             if name.strip() and path.resolve() not in {p.resolve() for p in found}:
                 found.append(path)
@@ -187,7 +160,9 @@ class GitHistory:
         if not revs or self.root is None:
             return set()
         query = "".join(f"{rev}^{{commit}}\n" for rev in revs)
-        answers = (_git(["cat-file", "--batch-check"], self.root, stdin=query) or "").splitlines()
+        answers = (
+            run_git(["cat-file", "--batch-check"], self.root, stdin=query) or ""
+        ).splitlines()
         found: set[str] = set()
         for rev, answer in zip(revs, answers + [""] * len(revs), strict=False):
             parts = answer.split()
@@ -203,7 +178,7 @@ class GitHistory:
         """Paths below the articles folder (relative to it) with uncommitted changes."""
         if self.root is None:
             return set()
-        out = _git(
+        out = run_git(
             ["status", "--porcelain", "-z", "--untracked-files=all", "--", "."], self.docs_dir
         )
         found: set[str] = set()
@@ -222,7 +197,7 @@ class GitHistory:
     def _history(self) -> tuple[dict[str, dt.date], set[str]]:
         if self.root is None:
             return {}, set()
-        out = _git(
+        out = run_git(
             ["log", "--relative", "-z", "--name-status", "-M", f"--format={SEP}%H %cs", "--", "."],
             self.docs_dir,
         )
@@ -259,7 +234,7 @@ class GitHistory:
         if self.root is None:
             return
         rel = self._rel(path)
-        out = _git(
+        out = run_git(
             ["log", "--follow", "--name-only", f"--format={SEP}%H %cs", "--", rel], self.root
         )
         for record in (out or "").split(SEP):
@@ -268,7 +243,7 @@ class GitHistory:
                 continue
             commit, _, day = lines[0].partition(" ")
             at = lines[-1].strip()
-            text = _git(["show", f"{commit}:{at}"], self.root)
+            text = run_git(["show", f"{commit}:{at}"], self.root)
             if text is None:
                 continue
             try:
