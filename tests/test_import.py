@@ -359,3 +359,19 @@ def test_percent_encoded_old_urls_and_votes_that_drop_to_zero(tmp_path, capsys):
     assert main(["import", "zendesk", str(export), "--into", str(target)]) == 0
     db = sqlite3.connect(target / ".kb" / "feedback.db")
     assert db.execute("SELECT COUNT(*) FROM feedback").fetchone()[0] == 0
+
+
+def test_two_pages_with_one_id_keep_their_own_translations(tmp_path, capsys):
+    site = tmp_path / "site"
+    for rel, title in (
+        ("a/b-c.md", "First"),
+        ("a/b-c.nl.md", "Eerste"),
+        ("a-b/c.md", "Second"),
+        ("a-b/c.nl.md", "Tweede"),
+    ):
+        (site / rel).parent.mkdir(parents=True, exist_ok=True)
+        (site / rel).write_text(f"---\ntitle: {title}\n---\nText.\n")
+    assert main(["import", "markdown", str(site), "--into", str(tmp_path / "kb")]) == 0
+    kb = load(tmp_path / "kb")
+    pairs = {a.title: kb.get(a.translation_of).title for a in kb.articles if a.translation_of}
+    assert pairs == {"Eerste": "First", "Tweede": "Second"}

@@ -210,6 +210,56 @@ def host_of(address: str) -> str:
     return (urlsplit(address).hostname or "").lower()
 
 
+def as_list(value: Any) -> list[Any]:
+    """A JSON field that should be a list; anything else (a number, a string) counts as none."""
+    return value if isinstance(value, list) else []
+
+
+def id_keys(source: str, pattern: re.Pattern[str], path: str) -> list[str]:
+    """Lookup keys of an article address whose `pattern` captures (locale, id): in its language,
+    then in any language."""
+    m = pattern.search(path)
+    if not m:
+        return []
+    lang = kb_language(m.group(1)) if m.group(1) else None
+    return ([f"{source}:{m.group(2)}:{lang}"] if lang else []) + [f"{source}:{m.group(2)}:"]
+
+
+def link_translations(
+    export: Export, pages: list[tuple[Item, str]], default_lang: str
+) -> list[tuple[Item, Item]]:
+    """Pages with one key are one article: the default language's is the source, ids unique.
+
+    Each source goes into `export.items` with its translations after it (`<source id>-<lang>`,
+    the source's slug and category); a second page in one language is skipped. Returns the
+    (source, translation) pairs.
+    """
+    groups: dict[str, list[Item]] = {}
+    for item, key in pages:
+        groups.setdefault(key, []).append(item)
+    used: dict[str, int] = {}
+    pairs = []
+    for members in groups.values():
+        members.sort(key=lambda i: (i.lang != default_lang, i.lang))
+        source = members[0]
+        n = used[source.id] = used.get(source.id, 0) + 1
+        if n > 1:  # two articles whose paths give one id
+            source.id = f"{source.id}-{n}"
+        export.items.append(source)
+        seen = {source.lang}
+        for other in members[1:]:
+            if other.lang in seen:
+                export.skip(other.where, f"a second {other.lang} page of {source.id}")
+                continue
+            seen.add(other.lang)
+            other.translation_of, other.id = source.id, f"{source.id}-{other.lang}"
+            other.slug = source.slug
+            other.category = other.category or source.category
+            export.items.append(other)
+            pairs.append((source, other))
+    return pairs
+
+
 def tags(values: Any) -> list[str]:
     """Tags as kb keeps them: text, stripped, without repeats."""
     if not isinstance(values, list):

@@ -14,9 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from kb.authoring.importers.common import (
+    MAX_BODY,
     Category,
     Export,
     Item,
+    as_list,
+    id_keys,
     id_lines,
     inside,
     kb_language,
@@ -64,15 +67,15 @@ def read(path: Path, lang: str | None = None) -> Export:
             where = f"{shown}:{lines.get(str(obj['id']), 1)}"
             if kind.startswith("categor"):
                 categories[str(obj["id"])] = obj
-                for folder in _list(obj.get("folders")):
+                for folder in as_list(obj.get("folders")):
                     if isinstance(folder, dict) and folder.get("id") is not None:
                         folders[str(folder["id"])] = {"category_id": obj["id"], **folder}
-                        for a in _list(folder.get("articles")):
+                        for a in as_list(folder.get("articles")):
                             if isinstance(a, dict):
                                 articles.append(({"folder_id": folder["id"], **a}, where, None))
             elif kind.startswith("folder"):
                 folders[str(obj["id"])] = obj
-                for a in _list(obj.get("articles")):
+                for a in as_list(obj.get("articles")):
                     if isinstance(a, dict):
                         articles.append(({"folder_id": obj["id"], **a}, where, None))
             elif kind.startswith("article"):
@@ -131,10 +134,6 @@ def read(path: Path, lang: str | None = None) -> Export:
     return export
 
 
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
-
-
 def _records(data: Any, kind: str) -> list[Any]:
     if not isinstance(data, dict):
         return []
@@ -164,7 +163,7 @@ def _item(
         body = "".join(
             f"<p>{html_lib.escape(p.strip())}</p>" for p in plain.split("\n\n") if p.strip()
         )
-    if len(body) > 5 * 1024 * 1024:
+    if len(body) > MAX_BODY:
         export.skip(where, f"{kb_id}: the body is larger than 5 MB")
         return None
     item = Item(kb_id, lang, title, body, where)
@@ -214,8 +213,4 @@ def _item(
 
 def path_keys(path: str) -> list[str]:
     """Lookup keys of an article address: its id in its language, then in any language."""
-    m = ARTICLE_PATH.search(path)
-    if not m:
-        return []
-    lang = kb_language(m.group(1)) if m.group(1) else None
-    return ([f"freshdesk:{m.group(2)}:{lang}"] if lang else []) + [f"freshdesk:{m.group(2)}:"]
+    return id_keys("freshdesk", ARTICLE_PATH, path)

@@ -20,6 +20,7 @@ from kb.authoring.importers.common import (
     Item,
     inside,
     kb_language,
+    link_translations,
     parse_time,
     slug,
 )
@@ -77,26 +78,7 @@ def read(path: Path, lang: str | None = None) -> Export:
     langs = [i.lang for i, _ in pages]
     if langs and lang is None:
         export.default_lang = max(sorted(set(langs)), key=langs.count)
-    groups: dict[str, list[Item]] = {}
-    for item, key in pages:
-        groups.setdefault(key, []).append(item)
-    for members in groups.values():
-        members.sort(key=lambda i: (i.lang != export.default_lang, i.lang))
-        source = members[0]
-        export.items.append(source)
-        seen = {source.lang}
-        for other in members[1:]:
-            if other.lang in seen:
-                export.skip(other.where, f"a second {other.lang} page of {source.id}")
-                continue
-            seen.add(other.lang)
-            other.translation_of, other.id, other.slug = (
-                source.id,
-                f"{source.id}-{other.lang}",
-                source.slug,
-            )
-            other.category = source.category
-            export.items.append(other)
+    link_translations(export, pages, export.default_lang)
     return export
 
 

@@ -25,11 +25,12 @@ from kb.authoring.importers.common import (
     host_of,
     inside,
     kb_language,
+    link_translations,
     parse_time,
     slug,
     tags,
 )
-from kb.authoring.importers.markup import Site, convert_body, detect, url_path_of
+from kb.authoring.importers.markup import Site, convert_body, detect
 from kb.core.errors import UsageError, display_path
 from kb.core.frontmatter import FileProblem, parse, read_text
 
@@ -77,42 +78,15 @@ def read(path: Path, lang: str | None = None) -> Export:
     if site.url and host_of(site.url):
         export.hosts.add(host_of(site.url))
     pages = _pages(site, export)
-    groups: dict[str, list[Item]] = {}
-    for item, key in pages:
-        groups.setdefault(key, []).append(item)
-    for key, members in groups.items():
-        members.sort(key=lambda i: (i.lang != site.default_lang, i.lang))
-        source = members[0]
-        export.items.append(source)
-        seen = {source.lang}
-        for other in members[1:]:
-            if other.lang in seen:
-                export.skip(other.where, f"a second {other.lang} page of '{key}'")
-                continue
-            seen.add(other.lang)
-            other.translation_of = source.id
-            other.category = other.category or source.category
-            if other.reviewed and source.reviewed and other.reviewed < source.reviewed:
-                other.outdated = True  # the source changed after it: what Zendesk calls outdated
-                export.note(
-                    other.where,
-                    "translation",
-                    f"last changed {other.reviewed}, before its source ({source.reviewed}): "
-                    "marked outdated",
-                )
-            export.items.append(other)
-    ids: dict[str, int] = {}
-    for item in export.items:  # ids from the source's path, unique
-        n = ids.get(item.id, 0)
-        ids[item.id] = n + 1
-        if n:
-            item.id = f"{item.id}-{n + 1}"
-    by_id = {i.id: i for i in export.items}
-    for item in export.items:
-        if item.translation_of:
-            src = by_id[item.translation_of]
-            item.id = f"{src.id}-{item.lang}"
-            item.slug = src.slug
+    for source, other in link_translations(export, pages, site.default_lang):
+        if other.reviewed and source.reviewed and other.reviewed < source.reviewed:
+            other.outdated = True  # the source changed after it: what Zendesk calls outdated
+            export.note(
+                other.where,
+                "translation",
+                f"last changed {other.reviewed}, before its source ({source.reviewed}): "
+                "marked outdated",
+            )
     export.asset = lambda address, item: _asset(site, address, item)
     return export
 
@@ -346,7 +320,7 @@ def _own_url(site: Site, rel: Path, plain: Path, meta: dict[str, Any], lang: str
 
 
 def _asset(site: Site, address: str, item: Item) -> Path | None:
-    path = url_path_of(address)
+    path = urlsplit(address).path
     base = site.baseurl.rstrip("/")
     if base and path.startswith(base + "/"):
         path = path[len(base) :]

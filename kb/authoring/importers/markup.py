@@ -13,11 +13,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import yaml
 
-from kb.authoring.importers.common import Export, Item, kb_language
+from kb.authoring.importers.common import Export, Item, kb_language, url_path
 from kb.authoring.importers.convert import CALLOUTS, admonition, callout_type, to_markdown
 from kb.core.errors import UsageError, display_path
 from kb.core.text import slugify
@@ -96,7 +95,7 @@ def detect(root: Path) -> Site:
         if (root / name).is_file() and (root / "content").is_dir():
             cfg = _config(root / name)
             url = str(cfg.get("baseURL") or cfg.get("baseurl") or "")
-            site = Site("hugo", root, root / "content", url, "/" + url_path_of(url).strip("/"))
+            site = Site("hugo", root, root / "content", url, "/" + url_path(url).strip("/"))
             site.default_lang = kb_language(str(cfg.get("defaultContentLanguage") or "en")) or "en"
             languages = cfg.get("languages")
             for code, spec in (languages if isinstance(languages, dict) else {}).items():
@@ -119,7 +118,7 @@ def detect(root: Path) -> Site:
             root,
             root / str(cfg.get("docs_dir") or "docs"),
             url,
-            "/" + url_path_of(url).strip("/"),
+            "/" + url_path(url).strip("/"),
         )
         site.default_lang = kb_language(str(theme.get("language") or "en")) or "en"
         return site
@@ -136,11 +135,6 @@ def detect(root: Path) -> Site:
         }
         return site
     return Site("markdown", root, root)
-
-
-def url_path_of(url: str) -> str:
-
-    return urlsplit(url).path
 
 
 def convert_body(site: Site, export: Export, item: Item, body: str) -> tuple[str, dict[str, str]]:

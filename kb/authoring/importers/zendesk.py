@@ -12,10 +12,13 @@ from pathlib import Path
 from typing import Any
 
 from kb.authoring.importers.common import (
+    MAX_BODY,
     Category,
     Export,
     Item,
+    as_list,
     host_of,
+    id_keys,
     id_lines,
     inside,
     kb_language,
@@ -69,7 +72,7 @@ def read(path: Path, lang: str | None = None) -> Export:
             return f"{shown}:{lines.get(str(oid), 1)}"
 
         for key, sink in (("articles", articles), ("translations", translations)):
-            for obj in _list(data.get(key)):
+            for obj in as_list(data.get(key)):
                 if not isinstance(obj, dict):
                     continue
                 if str(obj.get("source_type") or "Article") in ("Section", "Category"):
@@ -77,13 +80,13 @@ def read(path: Path, lang: str | None = None) -> Export:
                     continue
                 sink.append((obj, where(obj)))
                 if key == "articles":
-                    for t in _list(obj.get("translations")):  # translations inside each article
+                    for t in as_list(obj.get("translations")):  # translations inside each article
                         if isinstance(t, dict):
                             translations.append(({"source_id": obj.get("id"), **t}, where(t)))
         if isinstance(data.get("article"), dict):  # one article's own response
             articles.append((data["article"], where(data["article"])))
         for key, table in (("sections", sections), ("categories", categories), ("users", users)):
-            for obj in _list(data.get(key)):
+            for obj in as_list(data.get(key)):
                 if not isinstance(obj, dict) or obj.get("id") is None:
                     continue
                 locale, source = obj.get("locale"), obj.get("source_locale")
@@ -105,10 +108,6 @@ def read(path: Path, lang: str | None = None) -> Export:
     export.path_keys = path_keys
     export.asset = lambda address, item: asset(address, item, root)
     return export
-
-
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
 
 
 def _category_titles(
@@ -239,7 +238,7 @@ def _item(
     body = obj.get("body")
     if not isinstance(body, str):
         body = ""
-    if len(body) > 5 * 1024 * 1024:
+    if len(body) > MAX_BODY:
         export.skip(where, f"{kb_id}: the body is larger than 5 MB")
         return None
     html_url = str(obj.get("html_url") or "")
@@ -265,11 +264,7 @@ def _item(
 
 def path_keys(path: str) -> list[str]:
     """Lookup keys of an article address: its id in its locale, then in any locale."""
-    m = ARTICLE_PATH.search(path)
-    if not m:
-        return []
-    lang = kb_language(m.group(1)) if m.group(1) else None
-    return ([f"zendesk:{m.group(2)}:{lang}"] if lang else []) + [f"zendesk:{m.group(2)}:"]
+    return id_keys("zendesk", ARTICLE_PATH, path)
 
 
 def asset(address: str, item: Item, root: Path) -> Path | None:
