@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from typing import Any
 
@@ -73,6 +74,7 @@ KEEP = ("Still need help?", "Nog hulp nodig?", "Behöver du mer hjälp?")
 LIST_MARK = re.compile(r"^\s*(?:[-*+]|\d{1,3}[.)])\s+")
 
 
+@functools.cache
 def placeholder_lines() -> frozenset[str]:
     """Every line of template text an author is meant to replace, in every language."""
     texts = [t for per_lang in BODIES.values() for t in per_lang.values()]
