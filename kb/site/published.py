@@ -11,10 +11,7 @@ from __future__ import annotations
 import difflib
 import json
 import logging
-import os
 import re
-import shutil
-import subprocess
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -214,5 +211,3 @@ class _Successors:
             if ratio > best_ratio or (best is None and ratio >= best_ratio):
                 best, best_ratio = a, ratio
         return best
-
-

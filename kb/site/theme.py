@@ -61,6 +61,7 @@ def bring_theme(config: MkDocsConfig, settings: Settings) -> None:
         theme.dirs.insert(1 if theme.custom_dir else 0, str(THEME_DIR))
     theme["language"] = ui_language(str(given.get("language") or settings.default_lang))
 
+
 def _mermaid_fence() -> dict[str, Any]:
     from pymdownx.superfences import fence_code_format
 

@@ -9,7 +9,9 @@ from pathlib import Path
 
 from kb.core import cache, fs
 
-BODY_END = "<!--kb:pagefind-body-end-->"  # theme/kb-base.html puts it after the data-pagefind-body div
+BODY_END = (
+    "<!--kb:pagefind-body-end-->"  # theme/kb-base.html puts it after the data-pagefind-body div
+)
 VERSION = 2  # of pagefind_html's output and the manifest: another version starts over
 FORK_MIN = 50  # new copies worth writing in a forked process after the build
 

@@ -9,7 +9,6 @@ import json
 import logging
 import os
 import shutil
-import tempfile
 import threading
 from pathlib import Path
 from typing import Any
