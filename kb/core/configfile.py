@@ -9,7 +9,7 @@ from typing import Any
 import yaml
 
 from kb.core.errors import ArticleError, SettingsError, display_path
-from kb.core.frontmatter import MAX_DEPTH, BoundedComposer, TooComplex, unreadable
+from kb.core.frontmatter import MAX_DEPTH, BoundedComposer, TooComplex, unreadable, yaml_message
 
 Key = str | int  # a mapping key or a list position
 
@@ -80,7 +80,7 @@ class ConfigFile:
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             line = mark.line + 1 if mark else 1
-            raise SettingsError(f"{display_path(path)}:{line}: invalid YAML: {exc}") from None
+            raise SettingsError(f"{display_path(path)}:{line}: {yaml_message(exc)}") from None
         finally:
             loader.dispose()
         if not isinstance(data, dict):

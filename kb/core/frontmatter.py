@@ -169,6 +169,27 @@ _Loader.yaml_implicit_resolvers = {
 }
 
 
+def compose(text: str) -> yaml.Node | None:
+    """The YAML node tree of `text`, bounded like front matter (TooComplex past the limits)."""
+    loader = BoundedLoader(text)
+    try:
+        return loader.get_single_node()
+    finally:
+        loader.dispose()
+
+
+def yaml_message(exc: yaml.YAMLError) -> str:
+    """One line saying what is wrong with a YAML text (PyYAML's messages span lines)."""
+    if isinstance(exc, TooComplex):
+        return str(exc.problem)
+    if isinstance(exc, yaml.MarkedYAMLError):
+        return (
+            "invalid YAML: "
+            + " ".join(str(part) for part in (exc.context, exc.problem) if part).strip()
+        )
+    return "invalid YAML: " + " ".join(str(exc).split())
+
+
 def show(value: Any, limit: int = 60) -> str:
     """`repr(value)` cut to `limit` characters, without ever building more of it than that."""
     parts: list[str] = []

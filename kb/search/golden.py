@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import yaml
 
 from kb.core.errors import ArticleError, ValidationFailed, display_path
+from kb.core.frontmatter import compose, yaml_message
 from kb.core.schema import did_you_mean
 
 if TYPE_CHECKING:
@@ -40,15 +41,13 @@ def load_golden_queries(path: Path, root: Path | None = None) -> list[GoldenQuer
         errors.append(ArticleError(shown, line, "queries", message))
 
     try:
-        doc = yaml.compose(path.read_text(encoding="utf-8"))
+        doc = compose(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise ValidationFailed([ArticleError(shown, 1, "queries", f"cannot read: {exc}")]) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else 1
-        raise ValidationFailed(
-            [ArticleError(shown, line, "queries", f"invalid YAML: {exc}")]
-        ) from None
+        raise ValidationFailed([ArticleError(shown, line, "queries", yaml_message(exc))]) from None
     if doc is None:
         return []
     if not isinstance(doc, yaml.SequenceNode):

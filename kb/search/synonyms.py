@@ -9,6 +9,7 @@ from pathlib import Path
 import yaml
 
 from kb.core.errors import ArticleError, ValidationFailed, display_path
+from kb.core.frontmatter import compose, yaml_message
 from kb.search.analysis import Analyzer
 
 Phrase = tuple[str, ...]
@@ -57,12 +58,12 @@ def load_synonyms(path: str | Path, analyzers: Mapping[str, Analyzer]) -> dict[s
         return problem(node.start_mark.line + 1, message)
 
     try:
-        root = yaml.compose(p.read_text(encoding="utf-8"))
+        root = compose(p.read_text(encoding="utf-8"))
     except OSError as exc:
         raise problem(1, f"cannot read: {exc}") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        raise problem(mark.line + 1 if mark else 1, f"invalid YAML: {exc}") from None
+        raise problem(mark.line + 1 if mark else 1, yaml_message(exc)) from None
     out: dict[str, Synonyms] = {}
     if root is None:
         return out

@@ -14,10 +14,10 @@ from mkdocs.exceptions import Abort, MkDocsException
 
 from kb.core.errors import KBError, SettingsError, UsageError, display_path
 from kb.core.settings import Settings
-from kb.site.output import Staging
-from kb.site.plugin import AUDIENCE_ENV, KBPlugin
 from kb.site import LOGGER
 from kb.site.checks import config_problems
+from kb.site.output import Staging
+from kb.site.plugin import AUDIENCE_ENV, KBPlugin
 
 
 def load(settings: Settings, site_dir: Path, internal: bool) -> tuple[MkDocsConfig, KBPlugin]:
@@ -59,7 +59,9 @@ def _load_config(settings: Settings, site_dir: Path) -> MkDocsConfig:
         config = load_config(config_file=str(settings.config_file), site_dir=str(site_dir))
     except (Abort, MkDocsException) as exc:
         where = display_path(settings.config_file)
+        # in strict mode MkDocs aborts on its warnings: they are the reason to name
         errors = [r.getMessage() for r in collect.records if r.levelno >= logging.ERROR]
+        errors = errors or [r.getMessage() for r in collect.records]
         raise SettingsError("\n".join(f"{where}: {m}" for m in errors or [str(exc)])) from None
     finally:
         logger.removeHandler(collect)
