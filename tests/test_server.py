@@ -63,6 +63,8 @@ def test_openapi_description_lists_every_endpoint(client):
         "/api/webhooks/zendesk",
         "/api/webhooks/freshdesk",
         "/api/feedback",
+        "/api/events",
+        "/api/requests",
     }
     lang = spec["components"]["schemas"]["SuggestRequest"]["properties"]["lang"]
     assert lang["enum"] == ["en", "nl", "sv", None]

@@ -75,6 +75,8 @@ class Layout:
     ``serve/PID/`` (server.snapshot), the builds a running server serves;
     ``serve/ratelimit-PID.bin`` (server.workers), rate limits shared by server workers;
     ``feedback.db`` (server.feedback), readers' votes;
+    ``events.db`` (server.events), searches and contact-page events, without personal data;
+    ``requests.db`` (server.contact), contact requests sent to kb serve (personal data);
     ``published.json`` (site.published), the URLs the last public `kb build` published.
     """
 
@@ -107,6 +109,16 @@ class Layout:
     def feedback(self) -> Path:
         """The feedback database."""
         return self.root / "feedback.db"
+
+    @property
+    def events(self) -> Path:
+        """The site analytics database (searches, clicks, deflections)."""
+        return self.root / "events.db"
+
+    @property
+    def requests(self) -> Path:
+        """The contact requests database."""
+        return self.root / "requests.db"
 
     @property
     def published(self) -> Path:

@@ -222,3 +222,60 @@ def _cluster(ms: list[Match], lang: str, distance: float, min_size: int) -> list
 def _excerpt(text: str, size: int = 240) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= size else flat[: size - 1].rsplit(" ", 1)[0] + "…"
+
+
+MIN_SEARCHES = 3  # a search with no result counts as a gap when its words were searched this often
+
+
+def search_gaps(
+    no_results: Sequence[dict[str, Any]],
+    ticket_gaps: Sequence[Gap] = (),
+    *,
+    min_searches: int = MIN_SEARCHES,
+) -> list[dict[str, Any]]:
+    """Searches that found nothing, grouped by their words (stemmed, stop words out), per language.
+
+    `no_results` are {"lang", "query", "searches"} rows (kb.server.events): "Refund  policy",
+    "refund policies" and "policy refund" are one group. A group searched `min_searches` times
+    or more is a gap; `tickets_gap` names a ticket gap of the same language holding its words.
+    """
+    groups: dict[tuple[str, tuple[str, ...]], dict[str, Any]] = {}
+    for row in no_results:
+        lang = row.get("lang") or ""
+        surface: dict[str, Counter[str]] = defaultdict(Counter)
+        stems = tuple(sorted(set(_tokens(str(row["query"]), lang or "en", surface))))
+        if not stems:
+            continue
+        g = groups.setdefault(
+            (lang, stems), {"searches": 0, "queries": Counter(), "surface": defaultdict(Counter)}
+        )
+        g["searches"] += int(row["searches"])
+        g["queries"][row["query"]] += int(row["searches"])
+        for stem, words in surface.items():
+            g["surface"][stem].update(words)
+    out = []
+    for (lang, stems), g in groups.items():
+        if g["searches"] < min_searches:
+            continue
+        terms = [g["surface"][s].most_common(1)[0][0] for s in stems]
+        near = next(
+            (t.id for t in ticket_gaps if t.lang == lang and set(terms) <= set(t.terms)), None
+        )
+        out.append(
+            {
+                "id": "search-" + (slugify("-".join(terms[:3])) or "query"),
+                "lang": lang or None,
+                "searches": g["searches"],
+                "terms": terms,
+                "queries": [q for q, _ in g["queries"].most_common(5)],
+                "tickets_gap": near,
+            }
+        )
+    out.sort(key=lambda g: (-g["searches"], g["lang"] or "", g["terms"]))
+    used: set[str] = set()
+    for g in out:
+        base, n = g["id"], 2
+        while g["id"] in used:
+            g["id"], n = f"{base}-{n}", n + 1
+        used.add(g["id"])
+    return out

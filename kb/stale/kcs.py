@@ -48,3 +48,18 @@ def kcs_figures(matches: Sequence[Match], kb: KnowledgeBase, gaps: Sequence[Gap]
             aid: dict(sorted(c.items())) for aid, c in sorted(per_article_month.items())
         },
     }
+
+
+def self_service_figures(counts: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The contact page's self-service success rate: deflections / (deflections + submissions).
+
+    `counts` are kb.server.events' self-service counts; None when nothing was recorded.
+    """
+    if not counts:
+        return None
+    deflections, submissions = int(counts["deflections"]), int(counts["submissions"])
+    asked = deflections + submissions
+    return {
+        **counts,
+        "self_service_rate": round(deflections / asked, 4) if asked else None,
+    }

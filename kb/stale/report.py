@@ -21,6 +21,9 @@ __all__ = ["SCHEMA", "render", "render_html", "render_json", "render_text", "to_
 def to_data(res: Result, articles: int) -> dict[str, Any]:
     """The report as plain data: the documented JSON schema."""
     by_rule = Counter(f.rule for f in res.findings)
+    # kb serve's events, only when it recorded some (docs/stale.md)
+    events = {"searches": res.searches, "search_gaps": res.search_gaps}
+    events["self_service"] = res.self_service
     return {
         "schema": SCHEMA,
         "today": res.today.isoformat(),
@@ -38,6 +41,7 @@ def to_data(res: Result, articles: int) -> dict[str, Any]:
         "gaps": [g.to_dict() for g in res.gaps],
         "kcs": res.kcs,
         "freshness": res.freshness,
+        **(events if res.searches is not None else {}),
     }
 
 
@@ -97,6 +101,7 @@ def render_text(res: Result, articles: int) -> str:
         top = ", ".join(f"{r['article']} {r['tickets']}" for r in k["reuse"][:8])
         if top:
             out.append(f"Reuse (tickets per article): {top}")
+    out += _search_text(res)
     c = res.counts()
     out += [
         "",
@@ -104,6 +109,52 @@ def render_text(res: Result, articles: int) -> str:
         f"({c['error']} errors, {c['warning']} warnings, {c['info']} info) as of {res.today}",
     ]
     return "\n".join(out) + "\n"
+
+
+def _search_text(res: Result) -> list[str]:
+    """The search and self-service lines (kb serve's events); none when nothing was recorded."""
+    out: list[str] = []
+    q = res.searches
+    if q and q["searches"]:
+        out += [
+            "",
+            f"Searches: {q['searches']} ({q['no_result_searches']} with no result, "
+            f"{q['clicks']} clicks on a result)",
+        ]
+        for key, label in (
+            ("top", "Top searches"),
+            ("no_results", "Searches with no result"),
+            ("not_clicked", "Searches whose results were never clicked"),
+        ):
+            if q[key]:
+                rows = [
+                    [r["query"], r["lang"] or "-", str(r["searches"]), str(r["clicks"])]
+                    for r in q[key][:10]
+                ]
+                out += ["", f"{label}:", *_table(rows, ["QUERY", "LANG", "SEARCHES", "CLICKS"])]
+    if res.search_gaps:
+        out += ["", "Content gaps from searches with no result:"]
+        rows = [
+            [
+                g["id"],
+                g["lang"] or "-",
+                str(g["searches"]),
+                ", ".join(g["terms"]),
+                g["tickets_gap"] or "",
+            ]
+            for g in res.search_gaps
+        ]
+        out += _table(rows, ["GAP", "LANG", "SEARCHES", "WORDS", "TICKET GAP"])
+    s = res.self_service
+    if s:
+        rate = f"{s['self_service_rate']:.0%}" if s["self_service_rate"] is not None else "-"
+        out += [
+            "",
+            f"Self-service: success rate {rate} ({s['deflections']} answered by an "
+            f"article, {s['submissions']} sent), suggestions shown {s['suggestions']} times "
+            f"({s['articles_suggested']} articles)",
+        ]
+    return out
 
 
 def render(res: Result, articles: int, fmt: str, title: str = "Help centre") -> str:

@@ -165,6 +165,15 @@ def _tiles(data: dict[str, Any]) -> str:
             (f"{k['known']} / {k['new']}", "known / new"),
             (len(data["gaps"]), "content gaps"),
         ]
+    ss = data.get("self_service") or {}
+    if ss:
+        share = ss.get("self_service_rate")
+        tiles += [
+            (f"{share:.0%}" if share is not None else "–", "self-service rate"),
+            (ss["deflections"], "deflections"),
+        ]
+    if (data.get("searches") or {}).get("searches"):
+        tiles += [(data["searches"]["searches"], "searches")]
     return (
         '<div class="tiles">'
         + "".join(
@@ -220,6 +229,46 @@ def _reuse(kcs: dict[str, Any] | None) -> str:
     return f"<table><thead><tr><th>Article</th><th>Tickets linked</th></tr></thead><tbody>{rows}</tbody></table>"
 
 
+def _searches(data: dict[str, Any]) -> str:
+    """Top searches, searches with no result, never clicked, and the search gaps (kb serve)."""
+    q = data.get("searches") or {}
+    if not q.get("searches"):
+        return '<p class="muted">No searches recorded (kb serve records them).</p>'
+    out = [
+        f"<p>{q['searches']} searches, {q['no_result_searches']} with no result, "
+        f"{q['clicks']} clicks on a result.</p>"
+    ]
+    for key, label in (
+        ("top", "Top searches"),
+        ("no_results", "Searches with no result"),
+        ("not_clicked", "Searches whose results were never clicked"),
+    ):
+        rows = "".join(
+            f"<tr><td>{escape(r['query'])}</td><td>{escape(r['lang'] or '–')}</td>"
+            f"<td>{r['searches']}</td><td>{r['clicks']}</td></tr>"
+            for r in q.get(key, [])[:15]
+        )
+        if rows:
+            out.append(
+                f'<h3 id="searches-{key}">{label}</h3><table><thead><tr><th>Query</th>'
+                f"<th>Language</th><th>Searches</th><th>Clicks</th></tr></thead><tbody>{rows}"
+                "</tbody></table>"
+            )
+    gaps = "".join(
+        f"<tr><td>{escape(g['id'])}</td><td>{escape(g['lang'] or '–')}</td>"
+        f"<td>{g['searches']}</td><td>{escape(', '.join(g['queries']))}</td>"
+        f"<td>{escape(g['tickets_gap'] or '')}</td></tr>"
+        for g in data.get("search_gaps") or []
+    )
+    if gaps:
+        out.append(
+            '<h3 id="search-gaps">Content gaps from searches with no result</h3><table><thead>'
+            "<tr><th>Gap</th><th>Language</th><th>Searches</th><th>Queries</th>"
+            f"<th>Ticket gap</th></tr></thead><tbody>{gaps}</tbody></table>"
+        )
+    return "".join(out)
+
+
 def render_html(data: dict[str, Any], title: str = "Help centre") -> str:
     """The whole report page."""
     since = f" · tickets since {data['since']}" if data.get("since") else ""
@@ -240,6 +289,7 @@ def render_html(data: dict[str, Any], title: str = "Help centre") -> str:
 </section>
 <section id="gaps"><h2>Content gaps</h2>{gaps_chart(gaps, kcs=data.get("kcs"))}{_gap_details(gaps)}</section>
 <section id="findings"><h2>Findings ({len(data["findings"])})</h2>{_findings(data["findings"])}</section>
+<section id="searches"><h2>Searches</h2>{_searches(data)}</section>
 <section id="reuse"><h2>Reuse per article</h2>{_reuse(data.get("kcs")) or '<p class="muted">No ticket history given.</p>'}</section>
 </main></body></html>
 """

@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kb.stale.findings import DEFAULT_INTERVAL, Context, Finding, Limits
-from kb.stale.gaps import Gap, find_gaps
+from kb.stale.gaps import Gap, find_gaps, search_gaps
 from kb.stale.history import GitHistory
-from kb.stale.kcs import kcs_figures
+from kb.stale.kcs import kcs_figures, self_service_figures
 from kb.stale.matching import MatchCache, in_window, kb_key, match_tickets, with_threshold
 from kb.stale.rules import run_rules
 
@@ -42,6 +42,9 @@ class Result:
     matches: list[Match] = field(default_factory=list)
     ticket_errors: list[str] = field(default_factory=list)
     stats: dict[str, Any] = field(default_factory=dict)
+    searches: dict[str, Any] | None = None  # kb serve's search analytics (kb.server.events)
+    search_gaps: list[dict[str, Any]] = field(default_factory=list)
+    self_service: dict[str, Any] | None = None  # the contact page's deflections
 
     def counts(self) -> dict[str, int]:
         """Findings per severity."""
@@ -107,6 +110,17 @@ def article_vectors(
     return out
 
 
+def load_events(settings: Settings, since: dt.date | None) -> dict[str, Any] | None:
+    """Search and contact-page figures from kb serve's events store; None without events."""
+    from kb.server.events import load_events as read
+
+    try:
+        return read(settings, since=since)
+    except Exception as exc:  # a broken store must not stop the report; say so and go on
+        log.warning("events store unreadable, skipped: %s", exc)
+        return None
+
+
 def load_feedback(settings: Settings, since: dt.date | None) -> dict[str, dict[str, Any]] | None:
     """Votes per article from the feedback store, or None when the store cannot be read."""
     from kb.server.feedback import votes
@@ -144,6 +158,11 @@ def analyse(
         res.matches = with_threshold(res.matches, min_confidence)
         res.gaps = find_gaps(res.matches)
         res.kcs = kcs_figures(res.matches, kb, res.gaps)
+    events = load_events(settings, since)
+    if events is not None:
+        res.searches = events["searches"]
+        res.search_gaps = search_gaps(events["no_result_queries"], res.gaps)
+        res.self_service = self_service_figures(events["self_service"])
     res.stats["tickets_seconds"] = round(time.perf_counter() - started, 2)
     if not rules:
         return res
