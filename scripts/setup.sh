@@ -28,3 +28,15 @@ if ! command -v chromium >/dev/null 2>&1; then
       "(skipped without it, and failed under CI)" >&2
   fi
 fi
+# axe-core (npm registry), which the accessibility tests inject into Chromium
+if [ ! -f tests/browser/node_modules/axe-core/axe.min.js ]; then
+  if ! command -v npm >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
+    DEBIAN_FRONTEND=noninteractive apt-get -qq -o DPkg::Lock::Timeout=600 install -y npm >/dev/null || true
+  fi
+  if command -v npm >/dev/null 2>&1; then
+    npm ci --prefix tests/browser --no-audit --no-fund --silent
+  else
+    echo "setup: no npm here: the accessibility tests need axe-core (npm ci --prefix tests/browser)" \
+      "(skipped without it, and failed under CI)" >&2
+  fi
+fi

@@ -43,6 +43,19 @@ def need_chromium() -> Any:
     return sync_api
 
 
+AXE = Path(__file__).resolve().parent / "browser" / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def need_axe() -> Path:
+    """axe-core's script (npm ci --prefix tests/browser); else skip, or fail under CI."""
+    if AXE.is_file():
+        return AXE
+    reason = "axe-core is not installed (npm ci --prefix tests/browser)"
+    if under_ci():
+        pytest.fail(f"{reason}: CI runs every accessibility test (scripts/setup.sh installs it)")
+    pytest.skip(reason, allow_module_level=True)
+
+
 MINIMAL_CONFIG: dict[str, Any] = {
     "site_name": "Test Help",
     "docs_dir": "articles",

@@ -29,9 +29,13 @@ def load(target: Path) -> KnowledgeBase:
 
 
 def build_and_check(target: Path, capsys) -> Path:
-    """kb check --strict, kb build; nothing non-public in any file of the public site."""
+    """kb check (no warning but untranslated kb strings), kb build; nothing non-public leaks."""
     config = str(target / "mkdocs.yml")
-    assert main(["check", config, "--strict"]) == 0, capsys.readouterr().out
+    capsys.readouterr()
+    assert main(["check", config]) == 0, capsys.readouterr().out
+    # the one warning allowed: a language (de) whose kb interface strings are still English
+    warnings = [line for line in capsys.readouterr().out.splitlines() if ": warning: " in line]
+    assert [w for w in warnings if "until kb.strings." not in w] == []
     assert main(["build", "--config", config]) == 0, capsys.readouterr().err
     site = target / "site"
     for path in site.rglob("*"):

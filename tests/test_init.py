@@ -15,6 +15,7 @@ from kb.core.collection import KnowledgeBase
 from kb.core.settings import OPTIONS, Settings
 from kb.core.translations import state
 from kb.site import ENGINE
+from kb.site.i18n import STRINGS
 
 TYPES = {"solution", "faq", "sop", "troubleshooting"}
 
@@ -135,7 +136,9 @@ def test_a_language_material_does_not_know(tmp_path, monkeypatch, capsys):
     out = capsys.readouterr().out.splitlines()
     assert [line for line in out if "lu_LU" in line] == [
         "mkdocs.yml:20: kb.languages: warning: Material has no interface strings for 'lu_LU': "
-        "its buttons and labels are in English ('en'); the articles stay in 'lu_LU'"
+        "its buttons and labels are in English ('en'); the articles stay in 'lu_LU'; "
+        f"kb's own {len(STRINGS['en'])} texts (such as 'home') show in English until "
+        "kb.strings.lu_LU sets them"
     ]
     assert main(["build"]) == 0
     page = (root / "site/lu_LU/account/reset-password/index.html").read_text()
@@ -169,7 +172,7 @@ def test_a_custom_dir_overrides_one_kb_partial(tmp_path, monkeypatch):
 
 CONFIG_ERRORS = [
     (
-        "  # palette: {primary: teal, accent: deep orange}",
+        "  # palette: {primary: indigo, accent: deep orange}  # kb check warns on low contrast",
         "  features: [navigation.instant, content.code.cpy]",
         "mkdocs.yml:15: theme.features: warning: 'content.code.cpy' is not a Material feature "
         "(did you mean 'content.code.copy'?)",

@@ -114,8 +114,10 @@ def test_navigation_is_bounded(sites):
     _, public, _ = sites
     page = read(public, "en/billing/pay-by-card/index.html")
     nav = page.split('class="md-nav md-nav--primary kb-nav"')[1].split("</nav>")[0]
-    assert nav.count("<li") == 3  # two categories and the tag list, never the article tree
-    assert "Download an invoice" not in nav
+    categories, languages = nav.split('class="md-nav__item kb-nav--languages"')
+    assert categories.count("<li") == 3 + 1  # two categories, the tag list, then the languages
+    assert languages.count("<li") == 3  # the drawer's languages: en, nl, sv
+    assert "Download an invoice" not in nav  # never the article tree
 
 
 # -- nothing leaks ------------------------------------------------------------------------------------

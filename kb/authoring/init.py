@@ -73,6 +73,7 @@ QUERIES = {  # query, the example's id in English, top N, internal
 }
 # what a commented-out setting shows in the new mkdocs.yml
 EXAMPLES = {
+    "contact": "{to: server}",
     "popular": "[reset-password]",
     "model": "auto",
     "model_backend": "auto",
@@ -83,6 +84,7 @@ EXAMPLES = {
     "internal_site_dir": "site-internal",
     "parallel": "true",
     "cache": "true",
+    "seo": "{faq_schema: false}",
 }
 GITIGNORE = """\
 # what kb build and kb index write: built again from the articles
@@ -259,7 +261,7 @@ def mkdocs_yml(
         "  name: material",
         "  # your own copies of single kb templates or partials (see kb's docs/site.md)",
         "  # custom_dir: overrides",
-        "  # palette: {primary: teal, accent: deep orange}",
+        "  # palette: {primary: indigo, accent: deep orange}  # kb check warns on low contrast",
         "",
         "plugins:",
         "  - kb:",
@@ -301,6 +303,23 @@ def mkdocs_yml(
         "  # url: https://example.com/contact",
         '  # phone: "+31 20 555 0100"',
         '  # hours: "Mon–Fri 09:00–17:00"',
+        *(
+            ["  # hours: {" + ", ".join(f'{lang}: "..."' for lang in languages) + "}"]
+            if len(languages) > 1
+            else []
+        ),
+    )
+    setting(
+        "strings",
+        f"# strings: {{{languages[-1]}: {{hero_title: ..., contact_text: ...}}}}",
+    )
+    setting(
+        "footer",
+        "# footer:",
+        "#   links: [{title: {" + ", ".join(f"{lang}: ..." for lang in languages) + "}, url: ...}]",
+        "#   legal: {" + ", ".join(f"{lang}: ..." for lang in languages) + "}",
+        "#   logo: assets/logo.svg",
+        "#   generator: false",
     )
     setting("feedback_url", "feedback_url: /api/feedback")
     setting("synonyms", "synonyms: search/synonyms.yml")

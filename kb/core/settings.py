@@ -8,8 +8,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kb.core.appearance import Appearance, read_appearance
 from kb.core.cache import Caches, Layout
 from kb.core.configfile import ConfigFile, Key
+from kb.core.contact import read_contact
 from kb.core.errors import ArticleError, SettingsError, UsageError
 from kb.core.schema import (
     FIELD_BY_NAME,
@@ -55,7 +57,9 @@ class Settings:
     categories: dict[str, Category] = field(default_factory=dict)
     featured: tuple[str, ...] = ()
     popular: tuple[str, ...] = ()
-    support: dict[str, str] = field(default_factory=dict)
+    support: dict[str, str] = field(default_factory=dict)  # in the default language
+    appearance: Appearance = field(default_factory=Appearance)  # strings, contact, footer
+    contact: dict[str, str] = field(default_factory=dict)  # resolved `contact`: {} means no page
     feedback_url: str = ""
     internal_site_dir: Path = field(default_factory=lambda: Path.cwd() / "site-internal")
     kb_dir: Path = field(default_factory=lambda: Path.cwd() / ".kb")
@@ -70,6 +74,7 @@ class Settings:
     assets: tuple[str, ...] = ("assets",)  # folders below docs_dir published as they are
     parallel: bool = True  # false: one process, none of kb's speed machinery
     cache: bool = True  # false: no caches kept in .kb/cache between runs
+    faq_schema: bool = False  # seo.faq_schema: FAQPage JSON-LD on `faq` articles
     today: dt.date | None = None
     warnings: list[ArticleError] = field(default_factory=list)
     source: ConfigFile | None = None  # the mkdocs.yml read, for the lines of its keys
@@ -195,8 +200,17 @@ OPTIONS: tuple[Option, ...] = (
     Option("defaults", "front-matter values for articles without them, such as `review_every: 1y`"),
     Option("featured", "ids of the articles on each language's home page"),
     Option("popular", "ids of the popular articles (default: those linked to the most tickets)"),
-    Option("support", "the contact block: `email`, `url`, `phone`, `hours`"),
+    Option(
+        "support",
+        "the contact block: `email`, `url`, `phone`, `hours`, each one text or one per language",
+    ),
+    Option(
+        "strings",
+        "the site's interface strings per language: `nl: {site_name: ..., hero_title: ...}`",
+    ),
+    Option("footer", "`links` (title per language, url), `legal` notice, `logo`, `generator`"),
     Option("feedback_url", 'where "Was this helpful?" posts its votes, e.g. `/api/feedback`'),
+    Option("contact", "the contact page: `to` helpdesk/email/server, `url`, `method`, `webhook`"),
     Option("synonyms", "the search synonyms file (`search/synonyms.yml`)"),
     Option("queries", "the golden search queries (`search/queries.yml`), run by `kb check`"),
     Option(
@@ -219,6 +233,7 @@ OPTIONS: tuple[Option, ...] = (
     ),
     Option("parallel", "`false`: build in one process, without kb's speed machinery (`true`)"),
     Option("cache", "`false`: no cached articles, templates, cut pages or stale answers (`true`)"),
+    Option("seo", "search engines: `faq_schema: true` adds FAQPage JSON-LD to `faq` articles"),
 )
 PATH_OPTIONS = {
     "internal_site_dir": "internal_site_dir",
@@ -286,14 +301,23 @@ def _apply_options(s: Settings, options: dict[str, Any], at: _Where) -> None:
             f"{at('max_article_kb')}: kb.max_article_kb: must be a whole number of KB, such as 1024"
         )
     s.max_article_kb = size
-    support = options.get("support", {}) or {}
-    if not isinstance(support, dict):
-        raise SettingsError(
-            f"{at('support')}: kb.support: must be a mapping such as {{email: help@example.com}}"
-        )
-    s.support = {str(k): str(v) for k, v in support.items()}
+    s.appearance = read_appearance(
+        options, s.languages, s.default_lang, at, lambda keys, msg: at.warn(s, keys, msg)
+    )
+    s.support = s.appearance.support_in(s.default_lang, s.default_lang)
+    if options.get("contact") not in (None, False):
+        s.contact = read_contact(options["contact"], s.support, at)
     s.categories = _categories(options.get("categories", {}) or {}, s, at)
     s.defaults = _defaults(options.get("defaults", {}) or {}, s, at)
+    s.faq_schema = _seo(options.get("seo", {}) or {}, at)
+
+
+def _seo(value: Any, at: _Where) -> bool:
+    """The `seo` mapping's one switch, `faq_schema` (kb.site.seo)."""
+    faq = value.get("faq_schema", False) if isinstance(value, dict) and len(value) <= 1 else None
+    if not isinstance(faq, bool) or set(value) - {"faq_schema"}:
+        raise SettingsError(f"{at('seo')}: kb.seo: must be a mapping such as {{faq_schema: true}}")
+    return faq
 
 
 def _str_list(value: Any, at: _Where, key: str) -> list[str]:

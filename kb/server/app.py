@@ -11,16 +11,19 @@ import contextlib
 import json
 import logging
 import os
+import re
+import stat
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
+import anyio
 from starlette.applications import Starlette
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import FileResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route, request_response
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -29,6 +32,9 @@ from kb.core.csp import CONTENT_SECURITY_POLICY
 from kb.core.errors import KBError, UsageError
 from kb.server.api import Api
 from kb.server.batching import ModelLoader, ServedModel
+from kb.server.contact import ContactApi
+from kb.server.events import EventsApi, EventStore
+from kb.server.events import db_path as events_path
 from kb.server.feedback import open_store
 from kb.server.input import ApiError, error_response
 from kb.server.options import WORKER_ENV, ServerOptions
@@ -61,6 +67,9 @@ class SnapshotMiddleware:
             self.holder.release(snap)
 
 
+LANG_FOLDER = re.compile(r"[a-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})?")  # a language's folder of the site
+
+
 class SecurityHeadersMiddleware:
     """Sends the site's Content-Security-Policy (kb.core.csp) with every response."""
 
@@ -81,6 +90,25 @@ class SecurityHeadersMiddleware:
         await self.app(scope, receive, sending)
 
 
+class SiteFiles(StaticFiles):
+    """The built site's files; a missing page gets the 404 page of its URL's language folder."""
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        """The file at `path`, or the nearest language's 404 page (`nl/...` -> `nl/404.html`)."""
+        response = await super().get_response(path, scope)
+        if response.status_code != 404:
+            return response
+        folder = path.replace(os.sep, "/").split("/", 1)[0]
+        if not LANG_FOLDER.fullmatch(folder):
+            return response
+        full_path, stat_result = await anyio.to_thread.run_sync(
+            self.lookup_path, f"{folder}/404.html"
+        )
+        if stat_result is None or not stat.S_ISREG(stat_result.st_mode):
+            return response
+        return FileResponse(full_path, stat_result=stat_result, status_code=404)
+
+
 class SiteApp:
     """Serves the built site from the request's snapshot."""
 
@@ -97,7 +125,7 @@ class SiteApp:
             return
         static = self._static.get(id(snap))
         if static is None or static.directory != snap.site:
-            static = StaticFiles(directory=snap.site, html=True)
+            static = SiteFiles(directory=snap.site, html=True)
             self._static = {**dict(list(self._static.items())[-1:]), id(snap): static}
         await static(scope, receive, send)
 
@@ -174,6 +202,8 @@ def create_app(
     api = Api(settings, options, holder, store, batching=batching is not None)
     api.model = model.label if model is not None else None
     api.model_loading = later
+    events = EventsApi(api, EventStore(events_path(settings)))
+    contact = ContactApi(api, settings)
     watcher = Watcher(holder, loader, interval=options.watch_interval or 1.0)
     background = ModelLoader(settings, options, embedder, loader, holder, api) if later else None
 
@@ -185,6 +215,8 @@ def create_app(
         _route("/api/webhooks/zendesk", api.webhook, "POST"),
         _route("/api/webhooks/freshdesk", api.webhook, "POST"),
         _route("/api/feedback", api.feedback, "POST"),
+        _route("/api/events", events.post, "POST"),
+        _route("/api/requests", contact.post, "POST"),
         Mount("/api", app=_api_not_found),
         Mount("/", app=SiteApp()),
     ]
@@ -216,6 +248,8 @@ def create_app(
             watcher.stop()
             holder.close()
             store.close()
+            events.store.close()
+            contact.close()
             if batching is not None:
                 batching.close()
             if background is not None:

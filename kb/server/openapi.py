@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from kb import __version__
-from kb.server import feedback
+from kb.server import events, feedback
+from kb.server.event_schemas import event_schemas
 
 REASONS = list(feedback.REASONS)
 NON_BLANK = r"\S"  # at least one character that is not white space
@@ -256,6 +257,39 @@ def spec(languages: list[str], max_body: int) -> dict[str, Any]:
                 }
                 for desk in ("zendesk", "freshdesk")
             },
+            "/api/events": {
+                "post": {
+                    "summary": "Record a search, a click or a contact-page event (no personal data)",
+                    "operationId": "events",
+                    "description": "Queries are stored redacted (e-mail addresses, phone numbers, "
+                    "long numbers and order numbers replaced), in lower case, cut to "
+                    f"{events.QUERY_STORED} characters, with the day only; nothing about the "
+                    "client is stored.",
+                    "requestBody": _body("Event"),
+                    "responses": {
+                        "204": {"description": "The event was stored"},
+                        **ERRORS,
+                        **AUTH_ERRORS,
+                    },
+                    "security": [{}, {"bearer": []}],
+                }
+            },
+            "/api/requests": {
+                "post": {
+                    "summary": "Send a contact request from the contact page (kb.contact.to: server)",
+                    "operationId": "requests",
+                    "description": "Stored in kb serve's own requests database and posted to the "
+                    "configured webhook; never into the events or kb stale.",
+                    "requestBody": _body("ContactRequest"),
+                    "responses": {
+                        "201": _json("FeedbackStored", "The request was stored"),
+                        "404": _error("This server takes no contact requests"),
+                        **ERRORS,
+                        **AUTH_ERRORS,
+                    },
+                    "security": [{}, {"bearer": []}],
+                }
+            },
             "/api/feedback": {
                 "post": {
                     "summary": "Record a 'Was this helpful?' vote on an article",
@@ -330,6 +364,7 @@ def spec(languages: list[str], max_body: int) -> dict[str, Any]:
                         "url": {"type": ["string", "null"], "maxLength": 2000},
                     },
                 },
+                **event_schemas(optional_lang),
                 "FeedbackStored": {
                     "type": "object",
                     "required": ["stored"],

@@ -13,7 +13,7 @@ from pathlib import Path
 from kb.core.errors import ArticleError
 from kb.core.schema import did_you_mean
 from kb.core.settings import Settings
-from kb.site.i18n import material_dir, material_languages, ui_language
+from kb.site.i18n import STRINGS, material_dir, material_languages, ui_language
 
 # Material 9's features (its documentation); those its templates test for are added below
 FEATURES = (
@@ -91,6 +91,8 @@ def config_problems(settings: Settings) -> list[ArticleError]:
             _no_strings(str(language)),
             "warning",
         )
+    for keys, message in _palette_problems(theme):
+        problem(keys, "theme.palette.primary", message, "warning")
     features = theme.get("features") or []
     if features and isinstance(features, list):
         known = material_features()
@@ -105,9 +107,79 @@ def config_problems(settings: Settings) -> list[ArticleError]:
                 )
     base = source.plugin_entry()[1]
     for n, lang in enumerate(settings.languages):
+        keys = (*base, "languages", n) if "languages" in source.plugin_entry()[0] else base
+        missing = [k for k in STRINGS["en"] if k not in STRINGS.get(lang, {})]
+        missing = [k for k in missing if k not in settings.appearance.strings.get(lang, {})]
+        own = (
+            f"kb's own {len(missing)} texts (such as {missing[0]!r}) show in English until "
+            f"kb.strings.{lang} sets them"
+            if lang != "en" and missing
+            else ""
+        )
         if not has_strings(lang):
-            keys = (*base, "languages", n) if "languages" in source.plugin_entry()[0] else base
-            problem(keys, "kb.languages", _no_strings(lang), "warning")
+            problem(
+                keys, "kb.languages", _no_strings(lang) + (f"; {own}" if own else ""), "warning"
+            )
+        elif own:
+            problem(keys, "kb.languages", "kb" + own.removeprefix("kb"), "warning")
+    for lang, table in settings.appearance.strings.items():
+        for key in table:
+            if key not in STRINGS["en"] and key != "site_name":
+                problem(
+                    (*base, "strings", lang, key),
+                    f"kb.strings.{lang}.{key}",
+                    "no such interface string, ignored" + did_you_mean(key, list(STRINGS["en"])),
+                    "warning",
+                )
+    return out
+
+
+# Material 9's primary colours: links, headings and the header (white text) are drawn in them
+PRIMARY_COLOURS = {
+    "red": "#ef5552", "pink": "#e92063", "purple": "#ab47bd", "deep purple": "#7e56c2",
+    "indigo": "#4051b5", "blue": "#2094f3", "light blue": "#02a6f2", "cyan": "#00bdd6",
+    "teal": "#009485", "green": "#4cae4f", "light green": "#8bc34b", "lime": "#cbdc38",
+    "yellow": "#ffec3d", "amber": "#ffc105", "orange": "#ffa724", "deep orange": "#ff6e42",
+    "brown": "#795649", "grey": "#757575", "blue grey": "#546d78", "black": "#000000",
+}  # fmt: skip
+AA_CONTRAST = 4.5  # WCAG 2 AA for body text
+
+
+def contrast_with_white(colour: str) -> float:
+    """The WCAG contrast ratio of a `#rrggbb` colour with white."""
+
+    def channel(value: int) -> float:
+        c = value / 255
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
+    luminance = 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
+    return 1.05 / (luminance + 0.05)
+
+
+def _palette_problems(theme: dict[str, object]) -> list[tuple[tuple[str | int, ...], str]]:
+    """A Material primary colour whose links and header text fall below WCAG AA contrast."""
+    palette = theme.get("palette")
+    schemes = palette if isinstance(palette, list) else [palette]
+    out = []
+    for n, scheme in enumerate(schemes):
+        if not isinstance(scheme, dict) or scheme.get("scheme") == "slate":
+            continue
+        name = str(scheme.get("primary", "indigo")).replace("-", " ").lower()
+        colour = PRIMARY_COLOURS.get(name)
+        if colour is None or (ratio := contrast_with_white(colour)) >= AA_CONTRAST:
+            continue
+        keys: tuple[str | int, ...] = (
+            ("theme", "palette", n) if isinstance(palette, list) else ("theme", "palette")
+        )
+        passing = [k for k, v in PRIMARY_COLOURS.items() if contrast_with_white(v) >= AA_CONTRAST]
+        out.append(
+            (
+                (*keys, "primary"),
+                f"{name!r} gives links and the header a contrast of {ratio:.1f}:1 with white, "
+                f"under WCAG AA's {AA_CONTRAST}:1 (readable: {', '.join(passing[:6])}, ...)",
+            )
+        )
     return out
 
 

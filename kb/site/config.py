@@ -36,7 +36,10 @@ class KBPluginConfig(Config):
     featured = c.Optional(Setting())
     popular = c.Optional(Setting())
     support = c.Optional(Setting())
+    strings = c.Optional(Setting())  # interface strings per language (kb.core.appearance)
+    footer = c.Optional(Setting())
     feedback_url = c.Optional(Setting())
+    contact = c.Optional(Setting())  # the contact page (kb.core.contact)
     synonyms = c.Optional(Setting())
     queries = c.Optional(Setting())
     model = c.Optional(Setting())
@@ -48,6 +51,7 @@ class KBPluginConfig(Config):
     internal_site_dir = c.Optional(Setting())
     parallel = c.Optional(Setting())  # false: a build with none of kb.site.fast
     cache = c.Optional(Setting())  # false: no caches in .kb/cache
+    seo = c.Optional(Setting())  # {faq_schema: true}: FAQPage JSON-LD (kb.site.seo)
 
 
 BUILD_SWITCHES = ("internal", "pagefind")

@@ -23,7 +23,9 @@ REDIRECT_MARK = "<!-- kb: the old URL of an article (aliases) -->"  # tells our 
 
 def mermaid_html(page_html: str) -> str:
     """Turn Mermaid fences into <div class="kb-mermaid"> blocks that the theme renders offline."""
-    return MERMAID.sub(r'<div class="kb-mermaid">\1</div>', page_html)
+    # kept out of Pagefind's index and excerpts: search never shows the diagram's source
+    ignore = '<div data-pagefind-ignore="all"><div class="kb-mermaid">\\1</div></div>'
+    return MERMAID.sub(ignore, page_html)
 
 
 def sop_html(page_html: str) -> str:

@@ -17,6 +17,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "hero_title": "How can we help?",
         "search_placeholder": "Search for answers…",
         "search": "Search",
+        "search_corrected": "Showing results for {query}",
+        "search_original": "Search instead for {query}",
         "categories": "Browse by topic",
         "articles_one": "1 article",
         "articles_other": "{n} articles",
@@ -52,12 +54,35 @@ STRINGS: dict[str, dict[str, str]] = {
         "all_tags": "All tags",
         "no_articles": "There are no articles in this category yet.",
         "agents_site": "Agent handbook",
+        # the contact page (theme/kb-contact.html, theme/assets/kb-contact.js)
+        "contact_page_title": "Contact us",
+        "contact_intro": "Tell us what you need. While you type, we show the articles that may already answer it.",
+        "contact_subject": "Subject",
+        "contact_description": "Your question",
+        "contact_your_email": "Your e-mail address, for our answer",
+        "contact_suggestions": "These articles may answer your question",
+        "contact_answered": "This answered my question",
+        "contact_deflected": "Glad we could help! There is nothing more to send.",
+        "contact_send": "Send",
+        "contact_sending": "Sending…",
+        "contact_sent": "Thank you! We have your request and will answer by e-mail.",
+        "contact_failed": "We could not send your request just now. Please try again in a moment.",
+        "contact_mail_opened": "Your e-mail program opens with your message. Send it from there.",
+        "contact_too_long": "Please keep it shorter.",
+        "contact_direct": "Or contact us directly",
+        "not_found_title": "We couldn't find that page",
+        "not_found_text": "The page may have moved or no longer exists. Search for an answer or pick a topic.",
+        "made_with": "Made with",
+        "footer_links": "About this help centre",
+        "feedback_thanks_no": "Thank you! We will use your feedback to improve this article.",
     },
     "nl": {
         "home": "Klantenservice",
         "hero_title": "Waarmee kunnen we je helpen?",
         "search_placeholder": "Zoek een antwoord…",
         "search": "Zoeken",
+        "search_corrected": "Resultaten voor {query}",
+        "search_original": "Zoek in plaats daarvan naar {query}",
         "categories": "Onderwerpen",
         "articles_one": "1 artikel",
         "articles_other": "{n} artikelen",
@@ -93,12 +118,35 @@ STRINGS: dict[str, dict[str, str]] = {
         "all_tags": "Alle tags",
         "no_articles": "Er zijn nog geen artikelen in deze categorie.",
         "agents_site": "Handboek voor medewerkers",
+        # the contact page (theme/kb-contact.html, theme/assets/kb-contact.js)
+        "contact_page_title": "Contact",
+        "contact_intro": "Vertel ons waarmee we je kunnen helpen. Terwijl je typt, tonen we artikelen die je vraag misschien al beantwoorden.",
+        "contact_subject": "Onderwerp",
+        "contact_description": "Je vraag",
+        "contact_your_email": "Je e-mailadres, voor ons antwoord",
+        "contact_suggestions": "Deze artikelen beantwoorden je vraag misschien",
+        "contact_answered": "Dit beantwoordt mijn vraag",
+        "contact_deflected": "Fijn dat we je konden helpen! Je hoeft niets meer te versturen.",
+        "contact_send": "Versturen",
+        "contact_sending": "Bezig met versturen…",
+        "contact_sent": "Bedankt! We hebben je vraag ontvangen en antwoorden per e-mail.",
+        "contact_failed": "We konden je vraag nu niet versturen. Probeer het zo nog eens.",
+        "contact_mail_opened": "Je e-mailprogramma opent met je bericht. Verstuur het vanuit daar.",
+        "contact_too_long": "Houd het iets korter.",
+        "contact_direct": "Of neem direct contact op",
+        "not_found_title": "Deze pagina bestaat niet (meer)",
+        "not_found_text": "De pagina is misschien verplaatst of verwijderd. Zoek een antwoord of kies een onderwerp.",
+        "made_with": "Gemaakt met",
+        "footer_links": "Over deze klantenservice",
+        "feedback_thanks_no": "Bedankt! We gebruiken je feedback om dit artikel te verbeteren.",
     },
     "sv": {
         "home": "Kundtjänst",
         "hero_title": "Hur kan vi hjälpa dig?",
         "search_placeholder": "Sök efter svar…",
         "search": "Sök",
+        "search_corrected": "Visar resultat för {query}",
+        "search_original": "Sök i stället efter {query}",
         "categories": "Ämnen",
         "articles_one": "1 artikel",
         "articles_other": "{n} artiklar",
@@ -134,6 +182,27 @@ STRINGS: dict[str, dict[str, str]] = {
         "all_tags": "Alla taggar",
         "no_articles": "Det finns inga artiklar i den här kategorin än.",
         "agents_site": "Handbok för handläggare",
+        # the contact page (theme/kb-contact.html, theme/assets/kb-contact.js)
+        "contact_page_title": "Kontakta oss",
+        "contact_intro": "Berätta vad du behöver hjälp med. Medan du skriver visar vi artiklar som kanske redan besvarar frågan.",
+        "contact_subject": "Ämne",
+        "contact_description": "Din fråga",
+        "contact_your_email": "Din e-postadress, för vårt svar",
+        "contact_suggestions": "De här artiklarna kanske besvarar din fråga",
+        "contact_answered": "Det här besvarade min fråga",
+        "contact_deflected": "Skönt att vi kunde hjälpa till! Du behöver inte skicka något mer.",
+        "contact_send": "Skicka",
+        "contact_sending": "Skickar…",
+        "contact_sent": "Tack! Vi har tagit emot din fråga och svarar via e-post.",
+        "contact_failed": "Vi kunde inte skicka din fråga just nu. Försök igen om en stund.",
+        "contact_mail_opened": "Ditt e-postprogram öppnas med ditt meddelande. Skicka det därifrån.",
+        "contact_too_long": "Håll det lite kortare.",
+        "contact_direct": "Eller kontakta oss direkt",
+        "not_found_title": "Vi hittar inte sidan",
+        "not_found_text": "Sidan kan ha flyttats eller tagits bort. Sök efter ett svar eller välj ett ämne.",
+        "made_with": "Skapad med",
+        "footer_links": "Om kundtjänsten",
+        "feedback_thanks_no": "Tack! Vi använder din feedback för att förbättra artikeln.",
     },
 }
 
@@ -144,14 +213,14 @@ MONTHS = {
 }
 
 
-def strings(lang: str) -> dict[str, str]:
-    """Return every UI string in `lang`, English where a translation is missing."""
-    return {**STRINGS["en"], **STRINGS.get(lang, {})}
+def strings(lang: str, own: dict[str, dict[str, str]] | None = None) -> dict[str, str]:
+    """Return every UI string in `lang`: the team's own (`own`), kb's, then English."""
+    return {**STRINGS["en"], **STRINGS.get(lang, {}), **((own or {}).get(lang) or {})}
 
 
-def count_label(n: int, lang: str) -> str:
+def count_label(n: int, lang: str, own: dict[str, dict[str, str]] | None = None) -> str:
     """Return "1 article" / "5 articles" in `lang`."""
-    s = strings(lang)
+    s = strings(lang, own)
     return s["articles_one"] if n == 1 else s["articles_other"].format(n=n)
 
 

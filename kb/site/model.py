@@ -11,12 +11,14 @@ from typing import Any
 
 from kb.core.article import Article
 from kb.core.collection import KnowledgeBase
-from kb.core.text import slugify
 from kb.core.csp import META_POLICY
 from kb.core.publish import MARKDOWN_SUFFIXES, in_assets, outside, published_files
+from kb.core.text import slugify
 from kb.site.i18n import count_label, format_date, language_name, strings, ui_language
+from kb.site.seo import article_seo, page_seo
 
 POPULAR_COUNT = 6
+SWITCHER_BUTTONS = 4  # up to this many languages the switcher shows buttons, then a menu
 # short icon names in mkdocs.yml -> Material's bundled icons (a name with "/" is used as given)
 ICONS = {
     "account": "material/account-circle",
@@ -113,8 +115,11 @@ class SiteModel:
                 )
             if any(key[0] == lang for key in self.by_tag):
                 pages.append(
-                    GeneratedPage(f"{lang}/tags/index.md", "tags", lang, strings(lang)["tags"])
+                    GeneratedPage(f"{lang}/tags/index.md", "tags", lang, self.strings(lang)["tags"])
                 )
+            if s.contact:  # kb.contact: the contact page that suggests articles first
+                title = self.strings(lang)["contact_page_title"]
+                pages.append(GeneratedPage(f"{lang}/contact/index.md", "contact", lang, title))
         return pages
 
     def category_slugs(self, lang: str) -> list[str]:
@@ -125,7 +130,8 @@ class SiteModel:
 
     def nav(self) -> list[dict[str, str]]:
         """A bounded navigation: the homes and category pages, never the articles themselves."""
-        return [{p.title: p.src_uri} for p in self.pages.values() if p.kind != "tags"]
+        pages = self.pages.values()
+        return [{p.title: p.src_uri} for p in pages if p.kind not in ("tags", "contact")]
 
     # -- page context -----------------------------------------------------------------------------
     def page_context(self, src_uri: str) -> dict[str, Any] | None:
@@ -155,23 +161,46 @@ class SiteModel:
                 for t in tags
             ]
             ctx["breadcrumbs"] = [ctx["home"]]
+        elif page.kind == "contact":
+            to = self.settings.contact  # never its webhook: that stays on the server
+            ctx["contact"] = {k: to.get(k, "") for k in ("to", "url", "method", "email")}
+            ctx["breadcrumbs"] = [ctx["home"]]
+        ctx["seo"] = page_seo(page, ctx, self.pages, self.settings, self.internal)
+        return ctx
+
+    def strings(self, lang: str) -> dict[str, str]:
+        """The interface strings of `lang`: mkdocs.yml's own (kb.strings), kb's, then English."""
+        return strings(lang, self.settings.appearance.strings)
+
+    def not_found_context(self, lang: str) -> dict[str, Any]:
+        """The context of a language's 404 page: search, its top categories and the contact block."""
+        ctx = self._base(lang, "404")
+        ctx["switcher"] = [
+            self._switch(other, self.pages[self.home_uri(other)].url, True, other == lang)
+            for other in self.settings.languages
+        ]
         return ctx
 
     def _base(self, lang: str, kind: str) -> dict[str, Any]:
         s = self.settings
         home = self.pages[self.home_uri(lang)]
+        text = self.strings(lang)
         return {
             "kind": kind,
             "lang": lang,
             "ui_lang": ui_language(lang),  # Material's strings: its nearest language
             "csp": META_POLICY,
-            "s": strings(lang),
+            "s": text,
             "internal_build": self.internal,
-            "home": {"title": strings(lang)["home"], "url": home.url},
+            "home": {"title": text["home"], "url": home.url},
+            "site_name": text.get("site_name") or s.site_name,  # kb.strings.<lang>.site_name
             "categories": self._categories(lang),
-            "support": dict(s.support),
+            "support": s.appearance.support_in(lang, s.default_lang),
+            "footer": s.appearance.footer_in(lang, s.default_lang),
+            "many_languages": len(s.languages) > SWITCHER_BUTTONS,
             "feedback_url": s.feedback_url,
             "tags_url": f"{lang}/tags/" if f"{lang}/tags/index.md" in self.pages else "",
+            "contact_url": f"{lang}/contact/" if f"{lang}/contact/index.md" in self.pages else "",
         }
 
     def _categories(self, lang: str) -> list[dict[str, Any]]:
@@ -190,7 +219,7 @@ class SiteModel:
             "description": cat.description_in(lang, self.settings.default_lang) if cat else "",
             "icon": icon_path(cat.icon) if cat else "",
             "count": n,
-            "count_label": count_label(n, lang),
+            "count_label": count_label(n, lang, self.settings.appearance.strings),
             "url": f"{lang}/{slug}/",
         }
 
@@ -261,6 +290,7 @@ class SiteModel:
         ctx["related"] = [self._card(r) for r in self._related(a)]
         ctx["switcher"] = self._article_switcher(a)
         ctx["translations"] = [x for x in ctx["switcher"] if x["exists"] and not x["current"]]
+        ctx["seo"] = article_seo(a, crumbs, self.groups[a.source_id], self.settings, self.internal)
         return ctx
 
     def _related(self, a: Article) -> list[Article]:

@@ -30,7 +30,9 @@ from kb.site.html import mermaid_html, sop_html, write_alias_pages, write_redire
 from kb.site.incremental import Rebuild
 from kb.site.model import SiteModel
 from kb.site.published import write_manifest
+from kb.site.seo import Sitemap
 from kb.site.theme import bring_extensions, bring_theme
+from kb.site.vocab import write_vocab
 
 log = logging.getLogger(f"{LOGGER}.plugins.kb")
 AUDIENCE_ENV = "KB_AUDIENCE"  # "internal" builds the agents' site with plain `mkdocs build/serve`
@@ -50,6 +52,7 @@ class KBPlugin(BasePlugin[KBPluginConfig]):
         self.failure: KBError | None = None  # what made the build fail, for kb build to report
         self.kb_build = False  # set by kb build (kb.site.build): a dirty build it drives
         self.published_before: tuple[Path, bytes | None] | None = None  # put back if it fails
+        self.env: jinja2.Environment | None = None  # the theme's, for each language's 404 page
 
     @property
     def internal(self) -> bool:
@@ -121,6 +124,8 @@ class KBPlugin(BasePlugin[KBPluginConfig]):
         if self.fast.child:  # the parent writes the 404 page, the sitemap and extra templates
             config.theme.static_templates.clear()
             config.extra_templates.clear()
+        self.env = env
+        env.globals["kb_sitemap"] = Sitemap(self.model)  # read by theme/sitemap.xml
         if not self.settings.cache:
             return env
         folder = self.settings.caches.templates
@@ -151,6 +156,23 @@ class KBPlugin(BasePlugin[KBPluginConfig]):
         page.meta = {k: html.escape(v) if isinstance(v, str) else v for k, v in page.meta.items()}
         return context
 
+    def on_template_context(
+        self, context: TemplateContext, /, *, template_name: str, config: MkDocsConfig
+    ) -> TemplateContext:
+        """The 404 page in the default language, and each other language's in its own folder."""
+        if template_name != "404.html" or self.model is None or self.env is None:
+            return context
+        settings = self.model.settings
+        for lang in settings.languages:
+            if lang == settings.default_lang:
+                continue
+            own = {**context, "kb": self.model.not_found_context(lang)}
+            page = self.env.get_template(template_name).render(own)
+            write_atomic(Path(config.site_dir) / lang / "404.html", page)
+        kb = self.model.not_found_context(settings.default_lang)
+        context["kb"] = kb  # type: ignore[typeddict-unknown-key]
+        return context
+
     def on_post_page(self, output: str, /, *, page: Page, config: MkDocsConfig) -> str:
         """Unlink the page's previous output before MkDocs writes it; send it to Pagefind."""
         assert self.rebuild is not None and self.fast is not None
@@ -172,6 +194,13 @@ class KBPlugin(BasePlugin[KBPluginConfig]):
             for warning in write_alias_pages(self.model.articles, site_dir):
                 log.warning(warning)
             self.fast.finish(self.kb, site_dir)
+            if self.config.pagefind:  # browser search's typo fixes (kb.site.vocab)
+                write_vocab(
+                    self.model.articles,
+                    self.kb.settings.languages,
+                    self.kb.settings.synonyms_file,
+                    site_dir,
+                )
         except KBError as exc:
             raise self._fail(exc) from exc
         self.rebuild.write_stamp(site_dir)
