@@ -16,7 +16,6 @@ import json
 import logging
 import os
 import re
-import sqlite3
 import threading
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
@@ -28,7 +27,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from kb import __version__
-from kb.core.errors import KBError, display_path
+from kb.server.feedback import connect
 from kb.server.input import ApiError, get_lang, get_str, kind_of, need_text, read_json
 from kb.server.ratelimit import Rate
 
@@ -72,17 +71,7 @@ class RequestStore:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._lock = threading.Lock()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            self._conn = sqlite3.connect(path, timeout=10, check_same_thread=False)
-            self._conn.execute("PRAGMA journal_mode=WAL")
-            self._conn.execute("PRAGMA synchronous=FULL")
-            self._conn.executescript(SCHEMA)
-            self._conn.commit()
-        except sqlite3.Error as exc:
-            raise KBError(
-                f"{display_path(path)}: cannot open the requests database: {exc}"
-            ) from None
+        self._conn = connect(path, SCHEMA, "requests", durable=True)
         with contextlib.suppress(OSError):
             os.chmod(path, 0o600)  # personal data: the server's user only
 

@@ -13,7 +13,6 @@ import datetime as dt
 import json
 import os
 import re
-import sqlite3
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +22,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from kb.core.errors import KBError, display_path
+from kb.server.feedback import connect
 from kb.server.input import ApiError, get_int, get_lang, kind_of, need_text, read_json
 from kb.server.ratelimit import Rate
 from kb.suggest.cleaning import redact
@@ -176,17 +175,7 @@ class EventStore:
     def __init__(self, path: Path, *, create: bool = True) -> None:
         self.path = path
         self._lock = threading.Lock()
-        if create:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        elif not path.is_file():
-            raise KBError(f"{display_path(path)}: no events database")
-        try:
-            self._conn = sqlite3.connect(path, timeout=10, check_same_thread=False)
-            self._conn.execute("PRAGMA journal_mode=WAL")
-            self._conn.executescript(SCHEMA)
-            self._conn.commit()
-        except sqlite3.Error as exc:
-            raise KBError(f"{display_path(path)}: cannot open the events database: {exc}") from None
+        self._conn = connect(path, SCHEMA, "events", create=create)
 
     def record(self, e: Event, day: dt.date | None = None) -> int:
         """Store one event (committed before returning); return its row id."""

@@ -78,23 +78,49 @@ def _stamp(when: dt.datetime | dt.date) -> str:
     return when.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def connect(
+    path: Path,
+    schema: str,
+    name: str,
+    *,
+    create: bool = True,
+    durable: bool = False,
+    version: int | None = None,
+) -> sqlite3.Connection:
+    """One of kb serve's SQLite databases, open in WAL mode with `schema` applied.
+
+    `durable`: each commit reaches the disk (synchronous=FULL). Problems are a KBError naming
+    the file and the database (`name`): missing (without `create`) or not openable.
+    """
+    if create:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    elif not path.is_file():
+        raise KBError(f"{display_path(path)}: no {name} database")
+    try:
+        conn = sqlite3.connect(path, timeout=10, check_same_thread=False)
+        conn.execute("PRAGMA journal_mode=WAL")
+        if durable:
+            conn.execute("PRAGMA synchronous=FULL")
+        conn.executescript(schema)
+        if version is not None:
+            conn.execute(f"PRAGMA user_version={int(version)}")
+        conn.commit()
+    except sqlite3.Error as exc:
+        raise KBError(f"{display_path(path)}: cannot open the {name} database: {exc}") from None
+    return conn
+
+
 class FeedbackStore:
     """A connection to the feedback database; safe to share between threads."""
 
     def __init__(self, path: Path, *, create: bool = True) -> None:
         self.path = path
         self._lock = threading.Lock()
-        if create:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        elif not path.is_file():
-            raise KBError(f"{display_path(path)}: no feedback database")
+        # durable: a vote survives a power cut
+        self._conn = connect(
+            path, SCHEMA, "feedback", create=create, durable=True, version=SCHEMA_VERSION
+        )
         try:
-            self._conn = sqlite3.connect(path, timeout=10, check_same_thread=False)
-            self._conn.execute("PRAGMA journal_mode=WAL")
-            self._conn.execute("PRAGMA synchronous=FULL")  # a vote survives a power cut
-            self._conn.executescript(SCHEMA)
-            self._conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
-            self._conn.commit()
             self._key = self._secret()
         except sqlite3.Error as exc:
             raise KBError(
