@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 from conftest import CHROMIUM, need_axe, need_chromium
-from test_customer_site import ARGS, sample_site, serve
+from test_customer_site import ARGS, sample_site
+from test_site_helpers import serve_folder
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 sync_api = need_chromium()
@@ -18,7 +19,7 @@ LANGS = (("en", ""), ("nl", "nl/"), ("sv", "sv/"))
 
 @pytest.fixture(scope="module")
 def base_url() -> Iterator[str]:
-    url, server = serve(sample_site())
+    url, server = serve_folder(sample_site())
     yield url
     server.shutdown()
     server.server_close()
@@ -102,7 +103,7 @@ def test_no_serious_violations_on_an_sop(context):
     from test_site_helpers import built_fixture
 
     _, _, internal = built_fixture()
-    url, server = serve(internal)
+    url, server = serve_folder(internal)
     try:
         page = context.new_page()
         page.goto(f"{url}/en/agents/sop-refund/")

@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-import functools
-import http.server
 import json
 import re
-import shutil
-import tempfile
-import threading
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import CHROMIUM, need_chromium
-from test_site_helpers import REPO
+from test_site_helpers import built_sample, serve_folder
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -24,34 +18,10 @@ RESULT_LINKS = ".pagefind-ui__result-inner > .pagefind-ui__result-title a"
 MERMAID_SOURCE = re.compile(r"-->|flowchart|\b[A-Z]\[[^\]]*\]")
 
 
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
-@functools.cache
-def built_sample() -> Path:
-    """The repository's sample KB (articles/, search/, mkdocs.yml), both sites built in a temp dir."""
-    from kb.core.settings import Settings
-    from kb.site.build import build_site
-
-    root = Path(tempfile.mkdtemp(prefix="kb-search-test-")) / "kb"
-    root.mkdir()
-    for name in ("articles", "search"):
-        shutil.copytree(REPO / name, root / name)
-    shutil.copy(REPO / "mkdocs.yml", root / "mkdocs.yml")
-    settings = Settings.load(root / "mkdocs.yml")
-    build_site(settings, internal=False, full=True)
-    build_site(settings, internal=True, full=True)
-    return root
-
-
 @pytest.fixture(scope="module")
 def base_url() -> Iterator[str]:
-    handler = functools.partial(_Quiet, directory=str(built_sample()))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
+    url, server = serve_folder(built_sample())
+    yield url
     server.shutdown()
     server.server_close()
 

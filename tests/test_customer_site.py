@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import functools
-import http.server
 import json
 import re
-import shutil
 import subprocess
 import tempfile
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,7 +14,7 @@ from typing import Any
 import pytest
 from bs4 import BeautifulSoup
 from conftest import CHROMIUM, need_chromium
-from test_site_helpers import REPO
+from test_site_helpers import REPO, built_sample, serve_folder
 
 from kb.core.settings import Settings
 from kb.site.i18n import STRINGS, material_dir
@@ -28,22 +25,9 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-net
 PHONES = (360, 390, 414)
 
 
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
-@functools.cache
 def sample_site() -> Path:
-    """The repository's sample help centre (en, nl, sv), built once into a temporary folder."""
-    from kb.site.build import build_site
-
-    root = Path(tempfile.mkdtemp(prefix="kb-sample-")) / "kb"
-    root.mkdir(parents=True)
-    for name in ("articles", "search"):
-        shutil.copytree(REPO / name, root / name)
-    shutil.copy(REPO / "mkdocs.yml", root / "mkdocs.yml")
-    return build_site(Settings.load(root / "mkdocs.yml"), full=True)
+    """The repository's sample help centre (en, nl, sv), built once: its public site."""
+    return built_sample() / "site"
 
 
 @functools.cache
@@ -61,16 +45,9 @@ def many_languages_site() -> Path:
     return build_site(Settings.load(root / "mkdocs.yml"), full=True)
 
 
-def serve(folder: Path) -> tuple[str, http.server.ThreadingHTTPServer]:
-    handler = functools.partial(_Quiet, directory=str(folder))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return f"http://127.0.0.1:{server.server_address[1]}", server
-
-
 @pytest.fixture(scope="module")
 def base_url() -> Iterator[str]:
-    url, server = serve(sample_site())
+    url, server = serve_folder(sample_site())
     yield url
     server.shutdown()
     server.server_close()
@@ -171,7 +148,7 @@ def test_a_few_languages_are_buttons_on_a_desktop(browser, base_url):
 
 @pytest.mark.parametrize("width", [1280, 1024, 390])
 def test_many_languages_are_a_menu_that_leaves_the_search_its_room(browser, width):
-    url, server = serve(many_languages_site())
+    url, server = serve_folder(many_languages_site())
     try:
         page = new_page(browser, width)
         page.goto(f"{url}/fr/")
@@ -382,7 +359,7 @@ def test_a_flowchart_takes_the_sites_palette_and_an_sop_prints_on_a4(browser):
     from test_site_helpers import built_fixture
 
     _, _, internal = built_fixture()
-    url, server = serve(internal)
+    url, server = serve_folder(internal)
     try:
         page = new_page(browser, 1280)
         page.goto(f"{url}/en/agents/sop-refund/")

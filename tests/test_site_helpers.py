@@ -5,12 +5,15 @@ from __future__ import annotations
 import contextlib
 import functools
 import gzip
+import http.server
 import os
 import re
 import shutil
 import tempfile
+import threading
 import time
 from pathlib import Path
+from typing import Any
 
 from kb.core.collection import KnowledgeBase
 from kb.core.settings import Settings
@@ -40,6 +43,37 @@ def built_fixture() -> tuple[Path, Path, Path]:
     public = build_site(settings, internal=False, full=True)
     internal = build_site(settings, internal=True, full=True)
     return config, public, internal
+
+
+@functools.cache
+def built_sample() -> Path:
+    """The repository's sample KB (articles/, search/, mkdocs.yml), both sites built once; its root."""
+    from kb.site.build import build_site
+
+    root = Path(tempfile.mkdtemp(prefix="kb-sample-")) / "kb"
+    root.mkdir()
+    for name in ("articles", "search"):
+        shutil.copytree(REPO / name, root / name)
+    shutil.copy(REPO / "mkdocs.yml", root / "mkdocs.yml")
+    settings = Settings.load(root / "mkdocs.yml")
+    build_site(settings, internal=False, full=True)
+    build_site(settings, internal=True, full=True)
+    return root
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    """A static file handler that logs nothing."""
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+def serve_folder(folder: Path) -> tuple[str, http.server.ThreadingHTTPServer]:
+    """Serve `folder` over HTTP on a free port in a thread; return its URL and the server."""
+    handler = functools.partial(QuietHandler, directory=str(folder))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return f"http://127.0.0.1:{server.server_address[1]}", server
 
 
 def edit(config: Path, rel: str, old: str, new: str) -> Path:
