@@ -4,7 +4,8 @@ Generates KBs of 1,000 and 5,000 articles (80% en, 10% nl, 10% sv, some internal
 follow a Zipf law over a large per-language lexicon, so the number of distinct words grows with
 the KB as in real help centres; builds each public site with `kb build`; then prints per language
 the vocabulary's words, its bytes (as written and gzipped, as a static host sends JSON), the time
-to make it, and, measured in Chromium, the bytes Pagefind fetches for a first and a second query.
+to make it (cold, and from the words cache a rebuild reads), and, measured in Chromium, the bytes
+Pagefind fetches for a first and a second query.
 
     python bench/vocab.py                   # 1000 and 5000 articles
     python bench/vocab.py --sizes 1000
@@ -183,7 +184,7 @@ def pagefind_bytes(site: Path, lang: str, queries: tuple[str, ...]) -> list[int]
 def run(n: int) -> None:
     from kb.core.collection import KnowledgeBase
     from kb.core.settings import Settings
-    from kb.site.vocab import build_vocab, vocab_name
+    from kb.site.vocab import WordCache, build_vocab, vocab_name
 
     root = Path(tempfile.mkdtemp(prefix=f"kb-bench-vocab-{n}-"))
     generate(root, n)
@@ -193,9 +194,11 @@ def run(n: int) -> None:
     kb = KnowledgeBase.load(Settings.load(root / "mkdocs.yml"))
     public = [a for a in kb.articles if a.is_public]
     print(
-        "| lang | articles | words | vocab bytes | gzipped | made in | Pagefind 1st query | 2nd |"
+        "| lang | articles | words | vocab bytes | gzipped | made in | from cache "
+        "| Pagefind 1st query | 2nd |"
     )
-    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    cache_file = root / "bench-vocab.pickle"
     for lang in ("en", "nl", "sv"):
         body = (root / "site" / vocab_name(lang)).read_bytes()
         data = json.loads(body)
@@ -203,10 +206,16 @@ def run(n: int) -> None:
         t = time.perf_counter()
         build_vocab(public, lang)
         made = time.perf_counter() - t
+        filling = WordCache(cache_file)
+        build_vocab(public, lang, words_cache=filling)
+        filling.save()
+        t = time.perf_counter()
+        build_vocab(public, lang, words_cache=WordCache(cache_file))  # a rebuild: cache on disk
+        cached = time.perf_counter() - t
         first, second = pagefind_bytes(root / "site", lang, QUERIES[lang])
         print(
             f"| {lang} | {data['articles']} | {words:,} | {len(body) / 1024:.0f} KB "
-            f"| {len(gzip.compress(body)) / 1024:.0f} KB | {made:.2f} s "
+            f"| {len(gzip.compress(body)) / 1024:.0f} KB | {made:.2f} s | {cached:.2f} s "
             f"| {first / 1024:.0f} KB | {second / 1024:.0f} KB |"
         )
 

@@ -170,6 +170,7 @@ def test_the_agents_site_is_noindex_without_json_ld_or_alternates(sites):
     assert LD.findall(page) == [] and HREFLANG.findall(page) == []
     assert len(DESCRIPTION.findall(page)) == 1
     assert "xhtml:link" not in read(internal, "sitemap.xml")
+    assert read(internal, "robots.txt") == "User-agent: *\nDisallow: /\n"  # no crawler at all
 
 
 class Quiet(http.server.SimpleHTTPRequestHandler):
@@ -332,10 +333,12 @@ def test_without_site_url_no_absolute_links_and_git_dates_in_the_sitemap(make_kb
     assert [n["@type"] for n in nodes(page)] == ["Article"]  # no FAQPage: faq_schema is off
     assert "url" not in nodes(page)[0]
     assert "<url>" not in read(site, "sitemap.xml")  # as MkDocs: a sitemap needs absolute URLs
+    assert read(site, "robots.txt") == "User-agent: *\nDisallow: /api/\nAllow: /\n"
     text = config.read_text(encoding="utf-8")
     config.write_text(f"site_url: https://help.example/\n{text}", encoding="utf-8")
     site = build_site(Settings.load(config), full=True)
     sitemap = ET.fromstring(read(site, "sitemap.xml"))
+    assert read(site, "robots.txt").splitlines()[-1] == "Sitemap: https://help.example/sitemap.xml"
     dates = {
         u.findtext(f"{SITEMAP}loc"): u.findtext(f"{SITEMAP}lastmod")
         for u in sitemap.iter(f"{SITEMAP}url")

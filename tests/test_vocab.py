@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 import tempfile
@@ -128,3 +129,24 @@ def test_vocabularies_of_languages_no_longer_built_are_removed(sample, tmp_path)
         tmp_path / vocab_name("en")
     ]  # the synonyms changed: written again
     assert vocab.write_vocab(sample.articles, ["en"], tmp_path / "none.yml", tmp_path) == []
+
+
+def test_cached_words_give_the_same_vocabulary_and_only_changed_articles_are_read(sample, tmp_path):
+    cache_file = tmp_path / "vocab.pickle"
+    fresh = build_vocab(sample.articles, "en")
+    first = vocab.WordCache(cache_file)
+    assert build_vocab(sample.articles, "en", words_cache=first) == fresh
+    english = [a for a in sample.articles if a.lang == "en"]
+    assert first.misses == len(english)
+    first.save()
+    again = vocab.WordCache(cache_file)
+    assert build_vocab(sample.articles, "en", words_cache=again) == fresh and again.misses == 0
+    # an article whose text changed is read again, and its new words count
+    changed = dataclasses.replace(english[0], body=english[0].body + "\n\nZanzibarian words.\n")
+    articles = [changed if a is english[0] else a for a in sample.articles]
+    third = vocab.WordCache(cache_file)
+    assert "zanzibarian" in words_of(build_vocab(articles, "en", words_cache=third))
+    assert third.misses == 1
+    # a cache made by other code (another fingerprint) is not trusted
+    cache_file.write_bytes(b"not a pickle")
+    assert build_vocab(sample.articles, "en", words_cache=vocab.WordCache(cache_file)) == fresh

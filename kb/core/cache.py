@@ -32,7 +32,8 @@ class Caches:
     ``onnx/`` (suggest.onnx), the embedding model exported to ONNX, by the model's files;
     ``stale-matches.json`` (stale.matching), the suggester's answers per ticket, by KB state;
     ``pagefind/AUDIENCE/`` (site.fast.cut), pages cut for Pagefind, by each page's identity;
-    ``templates/`` (site), compiled Jinja templates, checked by Jinja itself.
+    ``templates/`` (site), compiled Jinja templates, checked by Jinja itself;
+    ``vocab.pickle`` (site.vocab), each article's words for browser search, by its text.
     """
 
     root: Path
@@ -64,6 +65,11 @@ class Caches:
     def templates(self) -> Path:
         """Jinja's bytecode cache of the theme."""
         return self.root / "templates"
+
+    @property
+    def vocab(self) -> Path:
+        """Each article's words and stems for browser search's vocabulary."""
+        return self.root / "vocab.pickle"
 
 
 @dataclass(frozen=True)

@@ -84,6 +84,22 @@ def write_atomic(path: Path, data: bytes | str, *, durable: bool = False) -> Non
         raise
 
 
+def write_changed(path: Path, data: bytes | str) -> bool:
+    """Write `data` atomically unless `path` holds those bytes already; True when written.
+
+    A built site's files may be hard links into the live site: they are replaced, never written
+    through, and an unchanged one keeps its identity (what incremental rebuilds compare).
+    """
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    try:
+        if path.read_bytes() == raw:
+            return False
+    except OSError:
+        pass
+    write_atomic(path, raw)
+    return True
+
+
 def file_identity(path: Path) -> list[int]:
     """Which file `path` is, as far as a cache can tell: device, inode, mtime and size."""
     st = path.stat()

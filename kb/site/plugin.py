@@ -21,7 +21,7 @@ from mkdocs.utils.templates import TemplateContext
 from kb.core.collection import KnowledgeBase
 from kb.core.configfile import ConfigFile
 from kb.core.errors import KBError
-from kb.core.fs import write_atomic
+from kb.core.fs import write_atomic, write_changed
 from kb.core.settings import Settings
 from kb.site import LOGGER
 from kb.site.config import KBPluginConfig, kb_options
@@ -30,7 +30,7 @@ from kb.site.html import mermaid_html, sop_html, write_alias_pages, write_redire
 from kb.site.incremental import Rebuild
 from kb.site.model import SiteModel
 from kb.site.published import write_manifest
-from kb.site.seo import Sitemap
+from kb.site.seo import Sitemap, robots_txt
 from kb.site.theme import bring_extensions, bring_theme
 from kb.site.vocab import write_vocab
 
@@ -194,12 +194,14 @@ class KBPlugin(BasePlugin[KBPluginConfig]):
             for warning in write_alias_pages(self.model.articles, site_dir):
                 log.warning(warning)
             self.fast.finish(self.kb, site_dir)
+            write_changed(site_dir / "robots.txt", robots_txt(self.kb.settings, self.internal))
             if self.config.pagefind:  # browser search's typo fixes (kb.site.vocab)
                 write_vocab(
                     self.model.articles,
                     self.kb.settings.languages,
                     self.kb.settings.synonyms_file,
                     site_dir,
+                    self.kb.settings.caches.vocab if self.kb.settings.cache else None,
                 )
         except KBError as exc:
             raise self._fail(exc) from exc

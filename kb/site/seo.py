@@ -281,6 +281,17 @@ def _page_description(page: PageLike, ctx: Mapping[str, Any], settings: Settings
 
 
 # -- sitemap ----------------------------------------------------------------------------------
+def robots_txt(settings: Settings, internal: bool) -> str:
+    """The site's robots.txt: the agents' site keeps every crawler out; the public one names its
+    sitemap (with site_url) and keeps crawlers off kb serve's API."""
+    if internal:
+        return "User-agent: *\nDisallow: /\n"
+    lines = ["User-agent: *", "Disallow: /api/", "Allow: /"]
+    if settings.site_url:
+        lines += ["", f"Sitemap: {absolute(settings, 'sitemap.xml')}"]
+    return "\n".join(lines) + "\n"
+
+
 def git_dates(folder: Path) -> dict[str, dt.date]:
     """The date of the last commit of each file below `folder` (paths relative to it): one git log."""
     out = run_git(

@@ -27,7 +27,7 @@ from typing import Any
 
 import yaml
 
-from kb.core import fs
+from kb.core import cache, fs
 from kb.core.article import Article
 from kb.core.text import sections_text
 from kb.search.analysis import COMPOUND_LINKS, Analyzer
@@ -39,6 +39,7 @@ FOLDER = "assets"  # below the site; not pagefind/, whose files a rebuild makes 
 PREFIX = "kb-vocab-"
 MAX_WORDS = 12_000  # words kept per language (about 35 KB gzipped); the rarest go first
 MIN_LEN = 3  # shorter words are neither corrected nor suggested
+CACHE_VERSION = 1
 
 
 def vocab_name(lang: str) -> str:
@@ -58,27 +59,61 @@ def article_words(article: Article, an: Analyzer) -> set[str]:
     return out
 
 
+class WordCache:
+    """Each article's words with their stems, kept between builds in .kb/cache/vocab.pickle.
+
+    An entry is keyed by what a reader reads (Article.text_hash) and its language, the file by
+    kb's code (the analysis); entries of articles gone from the build are dropped on save.
+    """
+
+    def __init__(self, path: Path | None = None) -> None:
+        """Open the cache at `path`; None keeps nothing between builds."""
+        self.path = path
+        self.key = cache.code_fingerprint() if path is not None else ""
+        stored = cache.load(path, CACHE_VERSION, self.key) if path is not None else None
+        self._old: dict[str, list[tuple[str, str]]] = stored if isinstance(stored, dict) else {}
+        self._new: dict[str, list[tuple[str, str]]] = {}
+        self.misses = 0
+
+    def words(self, article: Article, an: Analyzer) -> list[tuple[str, str]]:
+        """The article's distinct search words, each with its stem (from the cache when known)."""
+        key = f"{an.lang}:{article.text_hash}"
+        found = self._new.get(key) or self._old.get(key)
+        if found is None:
+            self.misses += 1
+            found = [(w, an.norm(w)) for w in sorted(article_words(article, an))]
+        self._new[key] = found
+        return found
+
+    def save(self) -> None:
+        """Store the entries this build used (nothing when made without a path or unchanged)."""
+        if self.path is not None and (self.misses or self._new.keys() != self._old.keys()):
+            cache.save(self.path, CACHE_VERSION, self.key, self._new)
+
+
 def build_vocab(
-    articles: Iterable[Article], lang: str, synonyms: dict[str, list[str]] | None = None
+    articles: Iterable[Article],
+    lang: str,
+    synonyms: dict[str, list[str]] | None = None,
+    words_cache: WordCache | None = None,
 ) -> dict[str, Any]:
     """The vocabulary of `lang` made of `articles` (only those of that language are read)."""
     an = Analyzer(lang)
-    words: dict[str, str] = {}  # word -> its stem
+    known = words_cache or WordCache()
+    stems: dict[str, str] = {}  # word -> its stem
     df: Counter[str] = Counter()  # stem -> articles
     count = 0
     for a in articles:
         if a.lang != lang:
             continue
         count += 1
-        seen = article_words(a, an)
-        for w in seen:
-            if w not in words:
-                words[w] = an.norm(w)
-        df.update({words[w] for w in seen})
-    ranked = sorted(words, key=lambda w: (-df[words[w]], len(w), w))[:MAX_WORDS]
+        pairs = known.words(a, an)
+        stems.update(pairs)
+        df.update({stem for _, stem in pairs})
+    ranked = sorted(stems, key=lambda w: (-df[stems[w]], len(w), w))[:MAX_WORDS]
     by_df: dict[int, list[str]] = {}
     for w in ranked:
-        by_df.setdefault(df[words[w]], []).append(w)
+        by_df.setdefault(df[stems[w]], []).append(w)
     return {
         "v": FORMAT,
         "lang": lang,
@@ -123,30 +158,30 @@ def read_synonyms(path: Path) -> dict[str, dict[str, list[str]]]:
 
 
 def write_vocab(
-    articles: list[Article], languages: Iterable[str], synonyms_file: Path, site_dir: Path
+    articles: list[Article],
+    languages: Iterable[str],
+    synonyms_file: Path,
+    site_dir: Path,
+    cache_file: Path | None = None,
 ) -> list[Path]:
     """Write each language's vocabulary into the site; remove those of other languages.
 
-    A file whose bytes are unchanged is left alone (a rebuild hard-links the live site: a file
-    is replaced, never written through); the others are written atomically.
+    A file whose bytes are unchanged is left alone (fs.write_changed). `cache_file` keeps each
+    article's words between builds (WordCache).
     """
     langs = list(dict.fromkeys(languages))
     synonyms = read_synonyms(synonyms_file)
+    words_cache = WordCache(cache_file)
     written = []
     for lang in langs:
-        data = build_vocab(articles, lang, synonyms.get(lang))
+        data = build_vocab(articles, lang, synonyms.get(lang), words_cache)
         body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         path = site_dir / vocab_name(lang)
-        try:
-            if path.read_bytes() == body:
-                continue
-        except OSError:
-            pass
-        path.unlink(missing_ok=True)
-        fs.write_atomic(path, body)
-        written.append(path)
+        if fs.write_changed(path, body):
+            written.append(path)
     wanted = {f"{PREFIX}{lang}.json" for lang in langs}
     for old in (site_dir / FOLDER).glob(f"{PREFIX}*.json"):
         if old.name not in wanted:
             old.unlink(missing_ok=True)
+    words_cache.save()
     return written
