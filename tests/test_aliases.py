@@ -15,6 +15,7 @@ import pytest
 
 from kb.cli import main
 from kb.core.settings import Settings
+from kb.site import html
 from kb.site.html import alias_file, relative_url
 from tests.conftest import article
 
@@ -221,6 +222,28 @@ def test_a_removed_alias_page_is_gone_after_a_rebuild(tmp_path):
     source.write_text(re.sub(r"aliases:\n(  - .*\n)+", "", RESET), encoding="utf-8")
     build(config)
     assert not (site / "hc").exists() and not (site / "_redirects").exists()
+
+
+def test_redirects_end_with_a_404_rule_per_language_folder_that_rebuilds_keep(tmp_path):
+    root = tmp_path / "kb"
+    config = write_kb(root, {"en/account/reset-password.md": RESET})
+    text = config.read_text(encoding="utf-8").replace("[en]", "[en, nl, sv]")
+    config.write_text(text, encoding="utf-8")
+    site = build(config)
+    lines = (site / "_redirects").read_text(encoding="utf-8").splitlines()
+    assert lines[-2:] == ["/nl/* /nl/404.html 404", "/sv/* /sv/404.html 404"]
+    assert all(line.endswith(" 301") for line in lines[:-2]) and len(lines) == 4
+    assert (site / "nl/404.html").is_file() and (site / "sv/404.html").is_file()
+    assert html.previous_aliases(site) == [
+        "hc/en-us/articles/360012345-Reset-password",
+        "old/reset.html",
+    ]  # the 404 rules are no aliases: a rebuild removes no page for them
+    time.sleep(0.05)
+    source = root / "articles/en/account/reset-password.md"
+    source.write_text(re.sub(r"aliases:\n(  - .*\n)+", "", RESET), encoding="utf-8")
+    build(config)
+    assert (site / "_redirects").read_text(encoding="utf-8").splitlines() == lines[-2:]
+    assert (site / "nl/404.html").is_file()
 
 
 def test_an_alias_never_overwrites_a_page_of_the_build(tmp_path, caplog):

@@ -102,14 +102,19 @@ def previous_aliases(site_dir: Path) -> list[str]:
         text = (site_dir / REDIRECTS_FILE).read_text(encoding="utf-8", errors="replace")
     except OSError:
         return []
-    return [line.split()[0].removeprefix("/") for line in text.splitlines() if line.strip()]
+    rows = (line.split() for line in text.splitlines())
+    return [row[0].removeprefix("/") for row in rows if len(row) == 3 and row[2] == "301"]
 
 
-def write_alias_pages(articles: Iterable[Article], site_dir: Path) -> list[str]:
+def write_alias_pages(
+    articles: Iterable[Article], site_dir: Path, not_found: Iterable[str] = ()
+) -> list[str]:
     """Write a redirect page for every alias of `articles` and `_redirects`; return warnings.
 
     A rebuild starts from links to the previous site: its redirect pages that this build no
     longer wants are removed; a file of this build (a real page) is never overwritten.
+    `_redirects` ends with a `/<lang>/* /<lang>/404.html 404` line for each language of
+    `not_found` (Netlify's way to a 404 page per folder; it applies only where no file is).
     """
     site = site_dir.resolve()
     wanted = {alias: a for a in articles for alias in a.aliases}
@@ -140,6 +145,7 @@ def write_alias_pages(articles: Iterable[Article], site_dir: Path) -> list[str]:
             warnings.append(f"alias '{alias}' of {article.rel_path}: not written: {exc.strerror}")
             continue
         lines.append(f"/{alias} /{quote(article.url)} 301\n")
+    lines += [f"/{lang}/* /{lang}/404.html 404\n" for lang in not_found]
     redirects = site / REDIRECTS_FILE
     if lines:
         fs.write_atomic(redirects, "".join(lines))

@@ -190,8 +190,10 @@ class KBPlugin(BasePlugin[KBPluginConfig]):
         site_dir = Path(config.site_dir)
         try:
             self.fast.join()
-            write_redirects(self.kb.settings.default_lang, site_dir)
-            for warning in write_alias_pages(self.model.articles, site_dir):
+            default = self.kb.settings.default_lang
+            write_redirects(default, site_dir)
+            others = [lang for lang in self.kb.settings.languages if lang != default]
+            for warning in write_alias_pages(self.model.articles, site_dir, others):
                 log.warning(warning)
             self.fast.finish(self.kb, site_dir)
             write_changed(site_dir / "robots.txt", robots_txt(self.kb.settings, self.internal))
