@@ -55,6 +55,9 @@ class Duration:
         return self.amount * {"d": 1, "w": 7, "m": 30, "y": 365}[self.unit]
 
 
+DEFAULT_REVIEW_EVERY = Duration(1, "y")  # an article's review interval when nothing sets one
+
+
 @dataclass(frozen=True)
 class Product:
     """A product an article applies to, optionally limited to versions."""

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import os
 from collections import defaultdict
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from kb.core.article import Article
@@ -14,8 +16,9 @@ from kb.core.collection import KnowledgeBase
 from kb.core.csp import META_POLICY
 from kb.core.publish import MARKDOWN_SUFFIXES, in_assets, outside, published_files
 from kb.core.text import slugify
+from kb.site.agents import agents_home, last_changed
 from kb.site.i18n import count_label, format_date, language_name, strings, ui_language
-from kb.site.seo import article_seo, page_seo
+from kb.site.seo import article_seo, git_dates, page_seo
 
 POPULAR_COUNT = 6
 SWITCHER_BUTTONS = 4  # up to this many languages the switcher shows buttons, then a menu
@@ -117,7 +120,7 @@ class SiteModel:
                 pages.append(
                     GeneratedPage(f"{lang}/tags/index.md", "tags", lang, self.strings(lang)["tags"])
                 )
-            if s.contact:  # kb.contact: the contact page that suggests articles first
+            if s.contact and not self.internal:  # kb.contact: customers' page, suggestions first
                 title = self.strings(lang)["contact_page_title"]
                 pages.append(GeneratedPage(f"{lang}/contact/index.md", "contact", lang, title))
         return pages
@@ -195,7 +198,8 @@ class SiteModel:
             "home": {"title": text["home"], "url": home.url},
             "site_name": text.get("site_name") or s.site_name,  # kb.strings.<lang>.site_name
             "categories": self._categories(lang),
-            "support": s.appearance.support_in(lang, s.default_lang),
+            # the customers' contact block: not on the agents' site
+            "support": {} if self.internal else s.appearance.support_in(lang, s.default_lang),
             "footer": s.appearance.footer_in(lang, s.default_lang),
             "many_languages": len(s.languages) > SWITCHER_BUTTONS,
             "feedback_url": s.feedback_url,
@@ -234,10 +238,23 @@ class SiteModel:
         }
 
     def _home(self, lang: str) -> dict[str, Any]:
-        return {
-            "featured": [self._card(a) for a in self._in_lang(self.settings.featured, lang)],
+        s = self.settings
+        out = {
+            "featured": [self._card(a) for a in self._in_lang(s.featured, lang)],
             "popular": [self._card(a) for a in self.popular(lang)],
         }
+        if self.internal:  # the agents' home: what changed, what falls due (kb.site.agents)
+            today = s.today or dt.date.today()
+            every = s.defaults.get("review_every")
+            text = self.strings(lang)
+            out |= agents_home(self.articles, lang, today, self._changed, every, self._card, text)
+        return out
+
+    @cached_property
+    def _changed(self) -> dict[str, dt.date]:
+        """Each shown article's last change (one git log for the articles folder)."""
+        committed = git_dates(self.settings.docs_dir)
+        return last_changed(self.articles, self.settings.docs_dir, committed)
 
     def _in_lang(self, ids: tuple[str, ...] | list[str], lang: str) -> list[Article]:
         out = []
