@@ -120,6 +120,9 @@ class SiteModel:
                 pages.append(
                     GeneratedPage(f"{lang}/tags/index.md", "tags", lang, self.strings(lang)["tags"])
                 )
+            if self.internal:  # the ticket assistant: kb serve's suggestions, links, flags
+                title = self.strings(lang)["assist_title"]
+                pages.append(GeneratedPage(f"{lang}/assist/index.md", "assist", lang, title))
             if s.contact and not self.internal:  # kb.contact: customers' page, suggestions first
                 title = self.strings(lang)["contact_page_title"]
                 pages.append(GeneratedPage(f"{lang}/contact/index.md", "contact", lang, title))
@@ -134,7 +137,7 @@ class SiteModel:
     def nav(self) -> list[dict[str, str]]:
         """A bounded navigation: the homes and category pages, never the articles themselves."""
         pages = self.pages.values()
-        return [{p.title: p.src_uri} for p in pages if p.kind not in ("tags", "contact")]
+        return [{p.title: p.src_uri} for p in pages if p.kind not in ("tags", "contact", "assist")]
 
     # -- page context -----------------------------------------------------------------------------
     def page_context(self, src_uri: str) -> dict[str, Any] | None:
@@ -168,6 +171,9 @@ class SiteModel:
             to = self.settings.contact  # never its webhook: that stays on the server
             ctx["contact"] = {k: to.get(k, "") for k in ("to", "url", "method", "email")}
             ctx["breadcrumbs"] = [ctx["home"]]
+        elif page.kind == "assist":  # its script's strings, in the page's language
+            ctx["assist_strings"] = {k: v for k, v in ctx["s"].items() if k.startswith("assist_")}
+            ctx["breadcrumbs"] = [ctx["home"]]
         ctx["seo"] = page_seo(page, ctx, self.pages, self.settings, self.internal)
         return ctx
 
@@ -188,6 +194,11 @@ class SiteModel:
         s = self.settings
         home = self.pages[self.home_uri(lang)]
         text = self.strings(lang)
+        if self.internal:  # agents search a handbook: the agents_ strings replace the customers'
+            text = text | {
+                "hero_title": text["agents_hero_title"],
+                "search_placeholder": text["agents_search_placeholder"],
+            }
         return {
             "kind": kind,
             "lang": lang,
@@ -205,6 +216,7 @@ class SiteModel:
             "feedback_url": s.feedback_url,
             "tags_url": f"{lang}/tags/" if f"{lang}/tags/index.md" in self.pages else "",
             "contact_url": f"{lang}/contact/" if f"{lang}/contact/index.md" in self.pages else "",
+            "assist_url": f"{lang}/assist/" if f"{lang}/assist/index.md" in self.pages else "",
         }
 
     def _categories(self, lang: str) -> list[dict[str, Any]]:
