@@ -438,8 +438,9 @@ def test_bad_serve_options_are_usage_errors(capsys):
     config = str(Path(REPO, "mkdocs.yml"))
     assert main(["serve", "--config", config, "--rate-limit", "fast"]) == 2
     assert "expected a rate such as 10/s" in capsys.readouterr().err
-    assert main(["serve", "--config", config, "--internal"]) == 2
-    assert "--internal only applies to --live" in capsys.readouterr().err
+    # kb serve --internal serves the agents' site behind sign-in (tests/test_internal_site.py)
+    assert main(["serve", "--config", config, "--proxy-user", "X-Forwarded-User"]) == 2
+    assert "--proxy-user: needs --internal and --proxy" in capsys.readouterr().err
 
 
 # -- snapshots -------------------------------------------------------------------------------------

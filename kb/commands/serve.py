@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import logging
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kb.commands import add_config_argument, load_settings
 from kb.core.errors import UsageError
 
 if TYPE_CHECKING:
-    pass
+    from kb.core.settings import Settings
 
 HELP = "Serve the built site and the HTTP API (search, suggest, webhooks, feedback)."
+DRAFTER = "kb.authoring.pasted:ticket_draft"  # the ticket assistant's drafts (kb.server.assist)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -27,7 +30,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="preview the site with live reload instead (mkdocs serve; no API)",
     )
     parser.add_argument(
-        "--internal", action="store_true", help="with --live: preview the agents' site"
+        "--internal",
+        action="store_true",
+        help="serve the agents' site (site-internal/, from kb build --internal) and the API, "
+        "sign-in required for every URL; with --live: preview the agents' site",
     )
     parser.add_argument(
         "--cors-origin",
@@ -83,7 +89,47 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--proxy",
         default="",
         metavar="IPS",
-        help="trust X-Forwarded-For from these proxy addresses (comma-separated) for rate limits",
+        help="trust X-Forwarded-For and X-Forwarded-Proto from these proxy addresses or "
+        "networks (comma-separated)",
+    )
+    parser.add_argument(
+        "--proxy-user",
+        default="",
+        metavar="HEADER",
+        help="with --internal and --proxy: the header in which the proxy names the signed-in "
+        "user (e.g. X-Forwarded-User from oauth2-proxy); ignored from other addresses",
+    )
+    parser.add_argument(
+        "--users",
+        default=None,
+        metavar="FILE",
+        help="with --internal: the agents' credentials file (default .kb/users)",
+    )
+    parser.add_argument(
+        "--session-hours",
+        type=float,
+        default=12.0,
+        metavar="H",
+        help="with --internal: how long a sign-in lasts (default 12)",
+    )
+    parser.add_argument(
+        "--write-drafts",
+        action="store_true",
+        help="with --internal: the ticket assistant writes its drafts below the articles folder "
+        "(a writable checkout) as well as offering them for download",
+    )
+    parser.add_argument(
+        "--add-user",
+        default=None,
+        metavar="NAME",
+        help="add an agent to the credentials file, or change their password (read from "
+        "stdin, asked twice on a terminal), then exit",
+    )
+    parser.add_argument(
+        "--remove-user",
+        default=None,
+        metavar="NAME",
+        help="remove an agent from the credentials file (ending their sessions), then exit",
     )
 
 
@@ -95,10 +141,17 @@ def run(args: argparse.Namespace) -> int:
 
         serve(settings, args.host, args.port, internal=args.internal)
         return 0
-    if args.internal:
-        raise UsageError("--internal only applies to --live; the API takes a bearer token instead")
+    if args.add_user or args.remove_user:
+        return _users(args, settings)
+    if args.proxy_user and not (args.internal and args.proxy):
+        raise UsageError("--proxy-user: needs --internal and --proxy (the proxy's addresses)")
+    if args.session_hours <= 0:
+        raise UsageError("--session-hours: must be more than 0")
+    if args.write_drafts and not args.internal:
+        raise UsageError("--write-drafts: only with --internal (the ticket assistant)")
 
     from kb.server.app import create_app
+    from kb.server.auth import TrustedProxies
     from kb.server.options import ServerOptions, default_origins
     from kb.server.ratelimit import parse_rate
 
@@ -117,17 +170,32 @@ def run(args: argparse.Namespace) -> int:
         with_model=not args.no_model,
         model_in_background=not args.wait_for_model,
         max_pending=max(1, args.max_pending),
+        internal=args.internal,
+        users_file=args.users,
+        session_hours=args.session_hours,
+        proxy=args.proxy,
+        proxy_user=args.proxy_user,
+        drafter=DRAFTER if args.internal else "",
+        write_drafts=args.write_drafts,
+    )
+    try:
+        TrustedProxies(args.proxy)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    site, signin = (
+        ("the agents' site at ", "sign in at /auth/sign-in, ") if args.internal else ("", "")
     )
     where = (
-        f"kb serve: http://{args.host}:{args.port}/ (API at /api/, "
+        f"kb serve: {site}http://{args.host}:{args.port}/ ({signin}API at /api/, "
         f"description at /api/openapi.json); Ctrl+C stops"
     )
+    if args.internal:
+        _warn_without_users(settings, args)
     common: dict[str, Any] = {
         "host": args.host,
         "port": args.port,
         "log_level": "info" if logging.getLogger().isEnabledFor(logging.INFO) else "warning",
-        "proxy_headers": bool(args.proxy),
-        "forwarded_allow_ips": args.proxy or None,
+        "proxy_headers": False,  # the app applies --proxy itself (kb.server.auth.ProxyMiddleware)
         "access_log": False,
     }
     if args.workers > 1:
@@ -150,3 +218,44 @@ def run(args: argparse.Namespace) -> int:
 
     serving.run(app, **common)  # uvicorn with kb's header and body timeouts
     return 0
+
+
+def _users_file(args: argparse.Namespace, settings: Settings) -> Path:
+    return Path(args.users) if args.users else settings.layout.users
+
+
+def _users(args: argparse.Namespace, settings: Settings) -> int:
+    """--add-user NAME or --remove-user NAME."""
+    from kb.server import credentials
+
+    path = _users_file(args, settings)
+    if args.remove_user:
+        if not credentials.remove_user(path, args.remove_user):
+            raise UsageError(f"--remove-user: no user {args.remove_user!r} in {path}")
+        print(f"kb serve: removed {args.remove_user} from {path}", file=sys.stderr)
+        return 0
+    name = credentials.check_name(args.add_user)
+    if sys.stdin.isatty():
+        password = getpass.getpass(f"password for {name}: ")
+        if getpass.getpass("again: ") != password:
+            raise UsageError("the two passwords differ")
+    else:
+        password = sys.stdin.readline(credentials.MAX_PASSWORD + 2).rstrip("\r\n")
+    new = credentials.add_user(path, name, password)
+    print(
+        f"kb serve: {'added' if new else 'changed the password of'} {name} in {path}",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def _warn_without_users(settings: Settings, args: argparse.Namespace) -> None:
+    from kb.server.credentials import read_users
+
+    path = _users_file(args, settings)
+    if not args.proxy_user and not read_users(path):
+        print(
+            f"kb serve: warning: nobody can sign in: no users in {path}; "
+            f"add one with kb serve --internal --add-user NAME",
+            file=sys.stderr,
+        )

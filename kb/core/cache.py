@@ -83,7 +83,10 @@ class Layout:
     ``feedback.db`` (server.feedback), readers' votes;
     ``events.db`` (server.events), searches and contact-page events, without personal data;
     ``requests.db`` (server.contact), contact requests sent to kb serve (personal data);
-    ``published.json`` (site.published), the URLs the last public `kb build` published.
+    ``agents.db`` (server.kcs), agents' links of articles to tickets and their flags;
+    ``published.json`` (site.published), the URLs the last public `kb build` published;
+    ``users`` (server.credentials), agents' names and scrypt password hashes (0600);
+    ``session.key`` (server.credentials), the secret that signs sign-in sessions (0600).
     """
 
     root: Path
@@ -127,9 +130,24 @@ class Layout:
         return self.root / "requests.db"
 
     @property
+    def agents(self) -> Path:
+        """The agents' KCS events database (links and flags)."""
+        return self.root / "agents.db"
+
+    @property
     def published(self) -> Path:
         """The public URLs of the last public build, which `kb check` keeps served."""
         return self.root / "published.json"
+
+    @property
+    def users(self) -> Path:
+        """The agents' credentials file of `kb serve --internal`."""
+        return self.root / "users"
+
+    @property
+    def session_key(self) -> Path:
+        """The secret that signs the session cookies of `kb serve --internal`."""
+        return self.root / "session.key"
 
 
 def slug(name: str) -> str:

@@ -8,11 +8,13 @@ import hmac
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from kb.server.auth import AUTH_KEY, signed_in
 from kb.server.feedback import REASONS, FeedbackStore
 from kb.server.input import ApiError, get_int, get_lang, get_str, kind_of, need_text, read_json
 from kb.server.openapi import spec
@@ -59,11 +61,24 @@ class Api:
 
     # -- cross-cutting ----------------------------------------------------------------------------
     def internal(self, request: Request) -> bool:
-        """True for a valid bearer token; False without one; 401 for a wrong one.
+        """True for a signed-in agent or a valid bearer token; False without; 401 for a wrong token.
 
-        A client whose tokens failed too often gets 429 for any token until its "auth" bucket
-        refills (right ones included: a guess must not tell it was right).
+        On `kb serve --internal` the sign-in (kb.server.auth) answers: a session cookie, a trusted
+        proxy's user or the token. A client whose tokens failed too often gets 429 for any token
+        until its "auth" bucket refills (right ones included: a guess must not tell it was right).
         """
+        who = signed_in(request)
+        if who is not None:
+            return True
+        return False if request.scope.get(AUTH_KEY) is not None else self.bearer(request)
+
+    def agent(self, request: Request) -> str | None:
+        """The signed-in agent's name; None for the bearer token or without sign-in."""
+        who = signed_in(request)
+        return who.name if who is not None else None
+
+    def bearer(self, request: Request) -> bool:
+        """True for a valid bearer token; False without one; 401 (or 429) for a wrong one."""
         header = request.headers.get("authorization")
         if not header:
             return False
@@ -190,9 +205,16 @@ class Api:
         lang = ticket.lang if ticket.lang in self.languages else None
         limit = get_int(request.query_params.get("limit"), "limit", 5, 1, 20)
         if not ticket.text.strip():  # only quotes or a signature: nothing to match
-            return JSONResponse(Suggestions(abstained=True).to_dict(ticket.id))
-        result = await self._suggest(request, ticket.text, lang, limit, internal)
-        return JSONResponse(self._marked(result.to_dict(ticket.id), request, internal))
+            out = Suggestions(abstained=True).to_dict(ticket.id)
+        else:
+            result = await self._suggest(request, ticket.text, lang, limit, internal)
+            out = self._marked(result.to_dict(ticket.id), request, internal)
+        if self.options.internal and ticket.id:  # the agents' server: its ticket assistant
+            where = (
+                f"{lang or self.settings.default_lang}/assist/?ticket={quote(ticket.id, safe='')}"
+            )
+            out["assist_url"] = str(request.base_url) + where
+        return JSONResponse(out)
 
     def _marked(self, out: dict[str, Any], request: Request, internal: bool) -> dict[str, Any]:
         """Say so when the answer came from keywords alone because the model is still loading."""

@@ -2,18 +2,21 @@
 
 `create_app(settings)` returns the app; `kb serve` runs it on uvicorn. Every request takes the
 current build snapshot (kb.server.snapshot) and keeps it to the end, so rebuilds are atomic.
-Bad input is a 4xx with a message naming the field, never a 500.
+Bad input is a 4xx with a message naming the field, never a 500. With `options.internal` it
+serves the agents' site (site-internal/) and every URL but sign-in needs sign-in (kb.server.auth).
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import logging
 import os
 import re
 import stat
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -31,13 +34,19 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from kb.core.csp import CONTENT_SECURITY_POLICY
 from kb.core.errors import KBError, UsageError
 from kb.server.api import Api
+from kb.server.assist import DraftsApi, load_drafter
+from kb.server.auth import Auth, Gate, ProxyMiddleware
 from kb.server.batching import ModelLoader, ServedModel
 from kb.server.contact import ContactApi
+from kb.server.credentials import Users, session_secret
 from kb.server.events import EventsApi, EventStore
 from kb.server.events import db_path as events_path
 from kb.server.feedback import open_store
 from kb.server.input import ApiError, error_response
-from kb.server.options import WORKER_ENV, ServerOptions
+from kb.server.kcs import KcsApi, KcsStore
+from kb.server.kcs import db_path as kcs_path
+from kb.server.options import WORKER_ENV, ServerOptions, default_origins
+from kb.server.signin import SignIn
 from kb.server.snapshot import SNAPSHOT_KEY, Loader, Snapshot, SnapshotHolder, Watcher
 
 if TYPE_CHECKING:
@@ -142,8 +151,11 @@ class _AnyMethod:
 
 
 def _route(path: str, handler: Callable[[Request], Awaitable[Response]], method: str) -> Route:
-    """A route that answers every method, so a wrong one gets a JSON 405 (not the site's 404)."""
-    allowed = [method, "HEAD"] if method == "GET" else [method]
+    """A route that answers every method, so a wrong one gets a JSON 405 (not the site's 404).
+
+    `method` is one method, or several joined by commas ("GET,POST").
+    """
+    allowed = method.split(",") + (["HEAD"] if "GET" in method.split(",") else [])
 
     async def endpoint(request: Request) -> Response:
         if request.method not in allowed:
@@ -189,13 +201,18 @@ def create_app(
 ) -> Starlette:
     """Build the ASGI app: loads the current build now and watches for new ones while running."""
     options = options or ServerOptions()
+    site_settings = settings
+    if options.internal:  # the agents' server: site-internal/ behind sign-in
+        site_settings = dataclasses.replace(settings, site_dir=settings.internal_site_dir)
     later = options.with_model and options.model_in_background
     model = (
         ServedModel.load(settings, options, embedder) if options.with_model and not later else None
     )
     encoder = model.encoder if model is not None else None
     batching = model.batching if model is not None else None
-    loader = Loader(settings, encoder, serve_site=options.serve_site, with_model=model is not None)
+    loader = Loader(
+        site_settings, encoder, serve_site=options.serve_site, with_model=model is not None
+    )
     loader.cleanup()
     holder = SnapshotHolder(loader.load())
     store = open_store(settings)
@@ -204,10 +221,14 @@ def create_app(
     api.model_loading = later
     events = EventsApi(api, EventStore(events_path(settings)))
     contact = ContactApi(api, settings)
+    kcs = KcsApi(api, KcsStore(kcs_path(settings))) if options.internal else None
+    drafts = DraftsApi(api, load_drafter(options.drafter), options.write_drafts)
     watcher = Watcher(holder, loader, interval=options.watch_interval or 1.0)
     background = ModelLoader(settings, options, embedder, loader, holder, api) if later else None
 
+    signin = sign_in_for(settings, options, api) if options.internal else None
     routes = [
+        *(_page_routes(signin) if signin is not None else []),
         _route("/api/health", api.health, "GET"),
         _route("/api/openapi.json", api.openapi, "GET"),
         _route("/api/search", api.search, "GET"),
@@ -217,6 +238,15 @@ def create_app(
         _route("/api/feedback", api.feedback, "POST"),
         _route("/api/events", events.post, "POST"),
         _route("/api/requests", contact.post, "POST"),
+        *(
+            [
+                _route("/api/links", kcs.link, "POST"),
+                _route("/api/flags", kcs.flags, "GET,POST"),
+                _route("/api/drafts", drafts.post, "POST"),
+            ]
+            if kcs is not None
+            else []
+        ),
         Mount("/api", app=_api_not_found),
         Mount("/", app=SiteApp()),
     ]
@@ -235,6 +265,10 @@ def create_app(
                 max_age=600,
             ),
         )
+    if signin is not None:  # inside the security headers: the sign-in page gets the CSP too
+        middleware.insert(-1, Middleware(Gate, auth=signin.auth, page=signin.form))
+    if options.proxy:  # outermost: the connecting address is kept before X-Forwarded-For
+        middleware.insert(0, Middleware(ProxyMiddleware, proxies=options.proxy))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> Any:
@@ -249,6 +283,8 @@ def create_app(
             holder.close()
             store.close()
             events.store.close()
+            if kcs is not None:
+                kcs.store.close()
             contact.close()
             if batching is not None:
                 batching.close()
@@ -270,6 +306,36 @@ def create_app(
     app.state.api = api
     app.state.options = options  # kb.server.serving reads its timeouts from here
     return app
+
+
+def sign_in_for(settings: Settings, options: ServerOptions, api: Api) -> SignIn:
+    """The sign-in of an agents' server: its users file, secret, proxy and the API's token check."""
+    users = Users(Path(options.users_file) if options.users_file else settings.layout.users)
+    auth = Auth(
+        users,
+        session_secret(settings),
+        bearer=api.bearer,
+        session_seconds=options.session_hours * 3600,
+        proxies=options.proxy,
+        proxy_user=options.proxy_user,
+        origins=default_origins(settings.site_url),
+    )
+    return SignIn(auth, api.limiter, settings.site_name)
+
+
+def _page_routes(signin: SignIn) -> list[Route]:
+    """The sign-in and sign-out pages (GET and POST; a wrong bearer token is still a 401)."""
+
+    def route(path: str, handler: Callable[[Request], Awaitable[Response]]) -> Route:
+        async def endpoint(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except ApiError as exc:
+                return error_response(exc.status, exc.message, **_headers(exc.headers))
+
+        return Route(path, _AnyMethod(request_response(endpoint)))
+
+    return [route("/auth/sign-in", signin.sign_in), route("/auth/sign-out", signin.sign_out)]
 
 
 async def _api_not_found(scope: Scope, receive: Receive, send: Send) -> None:

@@ -12,7 +12,7 @@ from kb.server.ratelimit import Rate
 
 TOKEN_ENV = "KB_API_TOKEN"  # the bearer token that opens internal articles
 WORKER_ENV = "KB_SERVE_WORKER"  # how `kb serve --workers N` hands config and options to workers
-# failed bearer tokens per client: 10, then one every 6 s (rates["auth"], when given, replaces it)
+# failed bearer tokens and sign-ins per client: 10, then one every 6 s (rates["auth"] replaces it)
 AUTH_RATE = Rate(10 / 60, 10.0)
 
 
@@ -38,6 +38,14 @@ class ServerOptions:
     header_timeout: float = 10.0  # seconds to send a request's line and headers; 0: no limit
     body_timeout: float = 30.0  # seconds to send a request's body once its headers are in; 0: none
     keep_alive: float = 5.0  # seconds an idle keep-alive connection stays open
+    # the agents' server (kb serve --internal): site-internal/, sign-in required everywhere
+    internal: bool = False
+    users_file: str | None = None  # None: .kb/users
+    session_hours: float = 12.0  # how long a sign-in lasts
+    proxy: str = ""  # --proxy: addresses whose X-Forwarded-For/-Proto are trusted
+    proxy_user: str = ""  # --proxy-user: the header naming the user a --proxy signed in
+    drafter: str = ""  # "module:function" making the ticket assistant's drafts; "": none
+    write_drafts: bool = False  # --write-drafts: drafts are written below the articles folder
 
     def to_json(self) -> str:
         """These options as JSON, for worker processes (kb serve --workers)."""

@@ -229,6 +229,23 @@ class GitHistory:
             return None, "unknown"
         return dt.datetime.fromtimestamp(mtime).date(), "file"
 
+    def change_days(self, rel_path: str) -> list[dt.date]:
+        """The days a file below the articles folder was committed (ignored commits not), oldest first."""
+        if self.root is None:
+            return []
+        rel = self._rel(self.docs_dir / rel_path)
+        out = run_git(["log", "--follow", "--format=%H %cs", "--", rel], self.root) or ""
+        days = []
+        for line in out.splitlines():
+            sha, _, day = line.partition(" ")
+            if sha.strip().lower() in self.ignored_revs:
+                continue
+            try:
+                days.append(dt.date.fromisoformat(day.strip()))
+            except ValueError:
+                continue
+        return sorted(days)
+
     def versions(self, path: Path) -> Iterator[Version]:
         """Committed versions of a file, newest first, following renames."""
         if self.root is None:

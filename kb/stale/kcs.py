@@ -1,7 +1,9 @@
-"""KCS figures of a ticket history: link rate, reuse per article, new versus known, per month and language."""
+"""KCS figures: link rate, reuse, new versus known from tickets; links and flags agents recorded."""
 
 from __future__ import annotations
 
+import datetime as dt
+import statistics
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -9,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from kb.core.collection import KnowledgeBase
     from kb.stale.gaps import Gap
+    from kb.stale.history import GitHistory
     from kb.stale.matching import Match
 
 
@@ -63,3 +66,76 @@ def self_service_figures(counts: dict[str, Any] | None) -> dict[str, Any] | None
         **counts,
         "self_service_rate": round(deflections / asked, 4) if asked else None,
     }
+
+
+def recorded_figures(
+    events: dict[str, Any] | None,
+    kb: KnowledgeBase,
+    matches: Sequence[Match] | None,
+    history: GitHistory | None,
+) -> dict[str, Any] | None:
+    """KCS figures from what agents recorded (kb serve's links and flags); None without any.
+
+    Link rate is the share of the window's tickets (the tickets file) an agent linked an article
+    to; reuse counts tickets per article; a flag is fixed when its article (any translation) was
+    committed on a later day, or reviewed on or after the flag's day; time to fix is the days to
+    that first commit or review.
+    """
+    if not events:
+        return None
+    links, flags = events.get("links") or [], events.get("flags") or []
+
+    def source(aid: str) -> str:
+        a = kb.get(aid)
+        return a.source_id if a else aid
+
+    linked_tickets = {row["ticket"] for row in links}
+    reuse: Counter[str] = Counter()
+    for row in {(row["ticket"], source(row["article"])) for row in links}:
+        reuse[row[1]] += 1
+    window = {m.ticket.id for m in matches} if matches is not None else set()
+    in_window = len(window & linked_tickets)
+    fix_days: list[int] = []
+    per_article: dict[str, dict[str, Any]] = {}
+    for f in flags:
+        aid = source(f["article"])
+        day = dt.date.fromisoformat(str(f["at"])[:10])
+        fixed = _fixed_on(aid, day, kb, history)
+        entry = per_article.setdefault(
+            aid, {"article": aid, "flags": 0, "open": 0, "reasons": Counter(), "comments": []}
+        )
+        entry["flags"] += 1
+        entry["reasons"][f["reason"]] += 1
+        if fixed is None:
+            entry["open"] += 1
+            if f.get("comment") and len(entry["comments"]) < 3:
+                entry["comments"].append(f["comment"][:300])
+        else:
+            fix_days.append((fixed - day).days)
+    flagged = sorted(per_article.values(), key=lambda e: (-e["open"], -e["flags"], e["article"]))
+    return {
+        "links": len(links),
+        "linked_tickets": len(linked_tickets),
+        "tickets_in_window": len(window) if matches is not None else None,
+        "link_rate": round(in_window / len(window), 4) if window else None,
+        "reuse": [{"article": aid, "tickets": n} for aid, n in reuse.most_common()],
+        "flags": len(flags),
+        "open_flags": sum(e["open"] for e in flagged),
+        "fixed_flags": len(fix_days),
+        "median_days_to_fix": statistics.median(fix_days) if fix_days else None,
+        "flagged": [{**e, "reasons": dict(e["reasons"])} for e in flagged],
+    }
+
+
+def _fixed_on(
+    aid: str, day: dt.date, kb: KnowledgeBase, history: GitHistory | None
+) -> dt.date | None:
+    """The first day after `day` an article's version was committed, or reviewed on or after it."""
+    versions = [a for a in kb.articles if a.source_id == aid]
+    days: list[dt.date] = []
+    for a in versions:
+        if a.reviewed is not None and a.reviewed >= day:
+            days.append(a.reviewed)
+        if history is not None:
+            days += [d for d in history.change_days(a.rel_path) if d > day][:1]
+    return min(days) if days else None

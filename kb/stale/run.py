@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from kb.stale.findings import DEFAULT_INTERVAL, Context, Finding, Limits
 from kb.stale.gaps import Gap, find_gaps, search_gaps
 from kb.stale.history import GitHistory
-from kb.stale.kcs import kcs_figures, self_service_figures
+from kb.stale.kcs import kcs_figures, recorded_figures, self_service_figures
 from kb.stale.matching import MatchCache, in_window, kb_key, match_tickets, with_threshold
 from kb.stale.rules import run_rules
 
@@ -45,6 +45,7 @@ class Result:
     searches: dict[str, Any] | None = None  # kb serve's search analytics (kb.server.events)
     search_gaps: list[dict[str, Any]] = field(default_factory=list)
     self_service: dict[str, Any] | None = None  # the contact page's deflections
+    kcs_recorded: dict[str, Any] | None = None  # agents' links and flags (kb.server.kcs)
 
     def counts(self) -> dict[str, int]:
         """Findings per severity."""
@@ -121,6 +122,17 @@ def load_events(settings: Settings, since: dt.date | None) -> dict[str, Any] | N
         return None
 
 
+def load_kcs(settings: Settings, since: dt.date | None) -> dict[str, Any] | None:
+    """Agents' links and flags from kb serve's store; None without any."""
+    from kb.server.kcs import load_kcs_events
+
+    try:
+        return load_kcs_events(settings, since=since)
+    except Exception as exc:  # a broken store must not stop the report; say so and go on
+        log.warning("agents' events store unreadable, skipped: %s", exc)
+        return None
+
+
 def load_feedback(settings: Settings, since: dt.date | None) -> dict[str, dict[str, Any]] | None:
     """Votes per article from the feedback store, or None when the store cannot be read."""
     from kb.server.feedback import votes
@@ -163,6 +175,10 @@ def analyse(
         res.searches = events["searches"]
         res.search_gaps = search_gaps(events["no_result_queries"], res.gaps)
         res.self_service = self_service_figures(events["self_service"])
+    recorded = load_kcs(settings, since)
+    if recorded is not None:  # what agents recorded beats what the ticket text suggests
+        matched = res.matches if tickets_file is not None else None
+        res.kcs_recorded = recorded_figures(recorded, kb, matched, history)
     res.stats["tickets_seconds"] = round(time.perf_counter() - started, 2)
     if not rules:
         return res
