@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -66,9 +67,17 @@ def test_html_report_in_chromium(sample: Path, tmp_path: Path) -> None:
         requests: list[str] = []
         page.on("request", lambda r: requests.append(r.url))
         page.goto(report.as_uri())
-        for chart in ("#freshness svg", "#tickets svg", "#gaps svg"):
+        for chart in ("#freshness svg", "#gaps svg"):
             box = page.locator(chart).bounding_box()
             assert box and box["width"] > 200 and box["height"] > 80, chart
+        multiples = page.locator("#tickets figure.multiple")
+        assert multiples.count() >= 3  # the most used articles, and no good article
+        for i in range(multiples.count()):
+            box = multiples.nth(i).locator("svg").bounding_box()
+            assert box and box["width"] > 150 and box["height"] > 30, i
+            assert re.search(
+                r"\d+ tickets? · ", multiples.nth(i).locator("figcaption").inner_text()
+            )
         assert page.locator("#findings tbody tr").count() > 5
         assert page.locator("#freshness svg rect").count() == 4
         page.screenshot(path=str(ARTIFACTS / "stale-report.png"), full_page=True)

@@ -28,7 +28,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--today", type=_date, metavar="DATE", help="the date to judge by (default: today)"
     )
-    parser.add_argument("--format", choices=("text", "json", "html"), default="text")
+    parser.add_argument(
+        "--format",
+        choices=("text", "json", "html", "markdown"),
+        default="text",
+        help="a table (default), JSON, one HTML page, or a Markdown summary to post",
+    )
     parser.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE")
     parser.add_argument(
         "--strict", action="store_true", help="exit 1 when any finding has severity error"
@@ -49,7 +54,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Gather the signals, run the rules, print or write the report."""
-    from kb.stale.report import render
+    from kb.stale.report import article_info, render
     from kb.stale.run import analyse
 
     settings = load_settings(args.config)
@@ -67,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
         min_confidence=args.min_confidence,
         duplicates=not args.no_duplicates,
     )
-    text = render(res, len(kb.articles), args.format, settings.site_name)
+    text = render(res, len(kb.articles), args.format, settings.site_name, article_info(kb))
     if args.output:
         out = Path(args.output)
         out.parent.mkdir(parents=True, exist_ok=True)

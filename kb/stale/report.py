@@ -1,4 +1,4 @@
-"""Render a `kb stale` result as a text table, stable JSON (docs/stale.md) or one HTML page."""
+"""Render a `kb stale` result: text for the terminal, stable JSON (docs/stale.md), HTML, Markdown."""
 
 from __future__ import annotations
 
@@ -7,7 +7,18 @@ import re
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
+from kb.stale.actions import (
+    Info,
+    Part,
+    article_info,
+    by_owner,
+    facts_of,
+    owners_from,
+    resolve,
+    tally,
+)
 from kb.stale.report_html import render_html
+from kb.stale.report_md import render_markdown
 
 if TYPE_CHECKING:
     from kb.stale.run import Result
@@ -15,7 +26,18 @@ if TYPE_CHECKING:
 SCHEMA = "kb-stale/1"
 # ticket text may hold terminal escapes (ESC [ ..., OSC 8 links): never print them raw
 CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-__all__ = ["SCHEMA", "render", "render_html", "render_json", "render_text", "to_data"]
+FORMATS = ("text", "json", "html", "markdown")
+__all__ = [
+    "FORMATS",
+    "SCHEMA",
+    "article_info",
+    "render",
+    "render_html",
+    "render_json",
+    "render_markdown",
+    "render_text",
+    "to_data",
+]
 
 
 def to_data(res: Result, articles: int) -> dict[str, Any]:
@@ -42,6 +64,8 @@ def to_data(res: Result, articles: int) -> dict[str, Any]:
         "kcs": res.kcs,
         "freshness": res.freshness,
         **(events if res.searches is not None else {}),
+        # agents' links and flags, only when kb serve --internal recorded some
+        **({"kcs_recorded": res.kcs_recorded} if res.kcs_recorded is not None else {}),
     }
 
 
@@ -63,12 +87,43 @@ def _table(rows: list[list[str]], headers: list[str]) -> list[str]:
     ] + [fmt(r) for r in rows]
 
 
-def render_text(res: Result, articles: int) -> str:
-    """A terminal report: findings table, gaps, KCS figures and a summary line."""
+def _plain(text: str) -> str:
+    return CONTROL.sub(" ", str(text))
+
+
+def parts_text(parts: list[Part]) -> str:
+    """An action for the terminal: commands and edits in backticks, control characters out."""
+    return _plain("".join(f"`{w}`" if kind == "code" else w for kind, w in parts))
+
+
+def _findings_text(res: Result, info: Info) -> list[str]:
+    """The findings per owner: one row each, and under it what resolves it."""
+    data = [f.to_dict() for f in res.findings]
+    facts = facts_of({"today": res.today.isoformat(), "tickets_file": res.tickets_file}, info)
+    headers = ["SEVERITY", "RULE", "ARTICLE", "MESSAGE"]
+    cells = [[f["severity"], f["rule"], f["article"] or "-"] for f in data]
+    widths = [max(len(_plain(c)) for c in col) for col in zip(headers, *cells, strict=False)]
+    pad = " " * (sum(widths) + 2 * len(widths))
+
+    def line(row: list[str]) -> str:
+        cols = [_plain(c).ljust(w) for c, w in zip(row, widths, strict=False)]
+        return "  ".join([*cols, *map(_plain, row[len(widths) :])]).rstrip()
+
+    out = [line(headers), line(["-" * w for w in widths] + ["-------"])]
+    for owner, group in by_owner(data, info):
+        out += ["", f"{_plain(owner)}: {tally(group)}"]
+        for f in group:
+            out.append(line([f["severity"], f["rule"], f["article"] or "-", f["message"]]))
+            out.append(f"{pad}-> {parts_text(resolve(f, facts))}")
+    return out
+
+
+def render_text(res: Result, articles: int, info: Info | None = None) -> str:
+    """A terminal report: findings per owner with their fixes, gaps, KCS figures, a summary line."""
     out: list[str] = []
     if res.findings:
-        rows = [[f.severity, f.rule, f.article or "-", f.message] for f in res.findings]
-        out += _table(rows, ["SEVERITY", "RULE", "ARTICLE", "MESSAGE"])
+        info = info if info is not None else owners_from({"freshness": res.freshness})
+        out += _findings_text(res, info)
     else:
         out.append("No findings.")
     if res.gaps:
@@ -157,10 +212,14 @@ def _search_text(res: Result) -> list[str]:
     return out
 
 
-def render(res: Result, articles: int, fmt: str, title: str = "Help centre") -> str:
-    """Render in one of text, json, html."""
+def render(
+    res: Result, articles: int, fmt: str, title: str = "Help centre", info: Info | None = None
+) -> str:
+    """Render in one of FORMATS; `info` (article_info) adds titles and owners to the grouping."""
     if fmt == "json":
         return render_json(res, articles)
     if fmt == "html":
-        return render_html(to_data(res, articles), title)
-    return render_text(res, articles)
+        return render_html(to_data(res, articles), title, info)
+    if fmt == "markdown":
+        return render_markdown(to_data(res, articles), title, info)
+    return render_text(res, articles, info)

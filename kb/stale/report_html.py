@@ -2,150 +2,77 @@
 
 from __future__ import annotations
 
-from collections import Counter
+from collections.abc import Mapping
 from html import escape
 from typing import Any
 
-STATES = [
-    ("fresh", "Fresh", "#2e9d6b"),
-    ("due-soon", "Due within 30 days", "#e0a100"),
-    ("overdue", "Review overdue", "#d1453b"),
-    ("undated", "No review date", "#8a94a6"),
-]
-PALETTE = ["#2563eb", "#d1453b", "#2e9d6b", "#e0a100", "#7c3aed", "#0891b2", "#db2777", "#65a30d"]
-SEV_COLOURS = {"error": "#d1453b", "warning": "#e0a100", "info": "#2563eb"}
+from kb.stale.actions import (
+    NO_OWNER,
+    WHOLE,
+    Info,
+    Part,
+    by_owner,
+    facts_of,
+    owners_from,
+    resolve,
+    tally,
+)
+from kb.stale.charts import freshness_chart, gaps_chart, tickets_multiples
+
+__all__ = ["freshness_chart", "gaps_chart", "render_html", "tickets_multiples"]
+SEV_COLOURS = {"error": "#b42318", "warning": "#8a6100", "info": "#1d4ed8"}
 
 CSS = """
 :root { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1f2937; }
 body { margin: 0; background: #f5f6f8; }
 header { background: #134e4a; color: white; padding: 20px 32px; }
 header h1 { margin: 0 0 4px; font-size: 22px; } header p { margin: 0; opacity: .85; }
-main { max-width: 1180px; margin: 0 auto; padding: 24px 32px 48px; }
+main { max-width: 1180px; margin: 0 auto; padding: 24px 32px 48px; font-size: 14px; }
+p { margin: 0 0 10px; }
 section { background: white; border-radius: 10px; padding: 18px 22px; margin: 0 0 20px;
   box-shadow: 0 1px 3px rgba(0,0,0,.08); }
-h2 { font-size: 17px; margin: 0 0 12px; }
-.tiles { display: grid; grid-template-columns: repeat(auto-fit, minmax(150px, 1fr)); gap: 12px; }
+h2 { font-size: 17px; margin: 0 0 12px; } h3 { font-size: 15px; margin: 18px 0 8px; }
+.tiles { display: grid; grid-template-columns: repeat(auto-fit, minmax(128px, 1fr)); gap: 12px; }
 .tile { background: #f8fafc; border-radius: 8px; padding: 12px 14px; }
-.tile b { display: block; font-size: 26px; } .tile span { color: #6b7280; font-size: 13px; }
-.charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(340px, 1fr)); gap: 20px; }
+.tile b { display: block; font-size: 26px; } .tile span { color: #4b5563; font-size: 13px; }
+figure { margin: 0; } figcaption { font-size: 13px; color: #374151; margin-top: 6px; }
+.multiples { display: grid; grid-template-columns: repeat(auto-fill, minmax(230px, 1fr));
+  gap: 14px; }
+.multiple { background: #f8fafc; border-radius: 8px; padding: 10px 12px; }
+.multiple figcaption { margin: 0 0 6px; } .multiple .axis { max-width: 240px; }
+figure.bars { display: flex; flex-wrap: wrap; gap: 8px 28px; align-items: center; }
+figure.bars svg { flex: 1 1 300px; } figure.bars figcaption { flex: 1 1 260px; max-width: 460px; }
+.axis { display: flex; justify-content: space-between; font-size: 11px; color: #4b5563; }
+.scroll { overflow-x: auto; }
 table { border-collapse: collapse; width: 100%; font-size: 13.5px; }
-th, td { text-align: left; padding: 6px 8px; border-bottom: 1px solid #eef0f3; vertical-align: top; }
-th { color: #6b7280; font-weight: 600; }
-.sev { display: inline-block; border-radius: 10px; padding: 1px 8px; color: white; font-size: 12px; }
-.legend { font-size: 12px; color: #374151; } .muted { color: #6b7280; }
+table.findings { table-layout: fixed; min-width: 760px; }
+.findings col.sev { width: 8%; } .findings col.rule { width: 13%; }
+.findings col.art { width: 19%; } .findings col.msg { width: 28%; }
+th, td { text-align: left; padding: 6px 8px; border-bottom: 1px solid #eef0f3; vertical-align: top;
+  overflow-wrap: anywhere; }
+th { color: #4b5563; font-weight: 600; }
+td.fix { color: #134e4a; } .sev { font-weight: 600; white-space: nowrap; }
+.sev::before { content: ""; display: inline-block; width: 9px; height: 9px; border-radius: 50%;
+  margin-right: 5px; background: currentColor; }
+.muted { color: #4b5563; }
 blockquote { margin: 4px 0 8px; padding: 4px 10px; border-left: 3px solid #cbd5e1; color: #374151; }
-code { background: #f1f5f9; padding: 1px 4px; border-radius: 4px; }
+code { background: #f1f5f9; padding: 1px 4px; border-radius: 4px; overflow-wrap: anywhere; }
+@media (max-width: 640px) {
+  header { padding: 16px; } main { padding: 12px 10px 32px; } section { padding: 14px 12px; }
+  #findings table, #findings tbody, #findings tr, #findings td { display: block; width: auto;
+    min-width: 0; }
+  #findings thead { display: none; } #findings tr { border-bottom: 1px solid #e5e7eb; padding: 6px 0; }
+  #findings td { border: 0; padding: 2px 4px; }
+}
 """
 
 
-def _svg(width: int, height: int, body: str, label: str) -> str:
-    return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="100%" '
-        f'role="img" aria-label="{escape(label)}" style="max-width:{width}px">{body}</svg>'
+def parts_html(parts: list[Part]) -> str:
+    """An action as HTML: words escaped, commands and edits in <code>."""
+    return "".join(
+        f"<code>{escape(words)}</code>" if kind == "code" else escape(words)
+        for kind, words in parts
     )
-
-
-def freshness_chart(freshness: list[dict[str, Any]]) -> str:
-    """Bar chart: live articles per freshness state."""
-    counts = Counter(f["state"] for f in freshness)
-    top = max(counts.values(), default=1)
-    bar_w, gap, h = 70, 26, 200
-    parts = []
-    for i, (key, name, colour) in enumerate(STATES):
-        n = counts.get(key, 0)
-        x = 40 + i * (bar_w + gap)
-        bh = int((h - 60) * n / top) if top else 0
-        y = h - 40 - bh
-        parts.append(
-            f'<rect x="{x}" y="{y}" width="{bar_w}" height="{bh}" fill="{colour}" rx="3">'
-            f"<title>{escape(name)}: {n}</title></rect>"
-            f'<text x="{x + bar_w / 2}" y="{y - 6}" text-anchor="middle" font-size="13" '
-            f'font-weight="600">{n}</text>'
-            f'<text x="{x + bar_w / 2}" y="{h - 22}" text-anchor="middle" font-size="11">'
-            f"{escape(name.split(' ')[0])}</text>"
-        )
-    parts.append(
-        f'<line x1="30" y1="{h - 40}" x2="{40 + 4 * (bar_w + gap)}" y2="{h - 40}" stroke="#9ca3af"/>'
-    )
-    legend = " · ".join(escape(n) for _, n, _ in STATES)
-    return _svg(440, h, "".join(parts), "Articles by freshness") + f'<p class="legend">{legend}</p>'
-
-
-def tickets_chart(kcs: dict[str, Any] | None, series: int = 6) -> str:
-    """Line chart: tickets per month for the most reused articles, and tickets with no article."""
-    if not kcs or not kcs.get("by_month"):
-        return '<p class="muted">No ticket history given (use --tickets FILE).</p>'
-    months = [m["month"] for m in kcs["by_month"] if m["month"] != "unknown"]
-    if not months:
-        return '<p class="muted">The tickets have no dates.</p>'
-    lines: list[tuple[str, list[int]]] = []
-    for r in kcs["reuse"][:series]:
-        per = kcs["article_months"].get(r["article"], {})
-        lines.append((r["article"], [per.get(m, 0) for m in months]))
-    unlinked = {m["month"]: m["tickets"] - m["linked"] for m in kcs["by_month"]}
-    lines.append(("(no good article)", [unlinked.get(m, 0) for m in months]))
-    top = max((max(v) for _, v in lines if v), default=1) or 1
-    w, h, left, bottom = 560, 240, 36, 34
-    step = (w - left - 16) / max(len(months) - 1, 1)
-    parts = []
-    for k in range(0, 5):
-        y = 12 + (h - bottom - 12) * k / 4
-        value = round(top * (4 - k) / 4)
-        parts.append(
-            f'<line x1="{left}" y1="{y:.1f}" x2="{w - 10}" y2="{y:.1f}" stroke="#eef0f3"/>'
-            f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" font-size="10">{value}</text>'
-        )
-    for i, m in enumerate(months):
-        if len(months) <= 12 or i % 2 == 0:
-            x = left + i * step
-            parts.append(
-                f'<text x="{x:.1f}" y="{h - 14}" text-anchor="middle" font-size="10">{escape(m[2:])}</text>'
-            )
-    legend = []
-    for n, (name, values) in enumerate(lines):
-        colour = "#9ca3af" if name.startswith("(") else PALETTE[n % len(PALETTE)]
-        pts = " ".join(
-            f"{left + i * step:.1f},{12 + (h - bottom - 12) * (1 - v / top):.1f}"
-            for i, v in enumerate(values)
-        )
-        dash = ' stroke-dasharray="5 4"' if name.startswith("(") else ""
-        parts.append(
-            f'<polyline points="{pts}" fill="none" stroke="{colour}" stroke-width="2"{dash}>'
-            f"<title>{escape(name)}</title></polyline>"
-        )
-        legend.append(f'<span style="color:{colour}">■</span> {escape(name)}')
-    return _svg(w, h, "".join(parts), "Tickets per article over time") + (
-        f'<p class="legend">{" &nbsp; ".join(legend)}</p>'
-    )
-
-
-def gaps_chart(
-    gaps: list[dict[str, Any]], limit: int = 10, kcs: dict[str, Any] | None = None
-) -> str:
-    """Horizontal bars: the biggest content gaps by ticket count."""
-    if not gaps:
-        alone = (kcs or {}).get("new") or 0
-        if alone:
-            return (
-                f'<p class="muted">{alone} ticket{"s" if alone != 1 else ""} had no good '
-                "article, but no three of them ask the same thing: no content gap to write.</p>"
-            )
-        return '<p class="muted">No content gaps: every ticket found a good article.</p>'
-    shown = gaps[:limit]
-    top = max(g["size"] for g in shown) or 1
-    row, w, left = 26, 560, 230
-    parts = []
-    for i, g in enumerate(shown):
-        y = 8 + i * row
-        bw = int((w - left - 50) * g["size"] / top)
-        label = f"{g['lang']} · {', '.join(g['terms'][:3])}"
-        parts.append(
-            f'<text x="{left - 8}" y="{y + 14}" text-anchor="end" font-size="12">{escape(label[:34])}</text>'
-            f'<rect x="{left}" y="{y}" width="{bw}" height="{row - 8}" fill="#7c3aed" rx="3">'
-            f"<title>{escape(g['id'])}: {g['size']} tickets</title></rect>"
-            f'<text x="{left + bw + 6}" y="{y + 14}" font-size="12" font-weight="600">{g["size"]}</text>'
-        )
-    return _svg(w, 16 + len(shown) * row, "".join(parts), "Content gap clusters")
 
 
 def _tiles(data: dict[str, Any]) -> str:
@@ -155,14 +82,14 @@ def _tiles(data: dict[str, Any]) -> str:
         (s["articles"], "articles"),
         (s["error"], "errors"),
         (s["warning"], "warnings"),
-        (s["info"], "notes"),
+        (s["info"], "notes (info)"),
     ]
     if k:
         rate = f"{k['link_rate']:.0%}" if k.get("link_rate") is not None else "–"
         tiles += [
-            (k["tickets"], "tickets"),
-            (rate, "link rate"),
-            (f"{k['known']} / {k['new']}", "known / new"),
+            (k["tickets"], "tickets in the window"),
+            (rate, "link rate: tickets an article answered"),
+            (k["new"], "tickets with no good article"),
             (len(data["gaps"]), "content gaps"),
         ]
     ss = data.get("self_service") or {}
@@ -170,7 +97,7 @@ def _tiles(data: dict[str, Any]) -> str:
         share = ss.get("self_service_rate")
         tiles += [
             (f"{share:.0%}" if share is not None else "–", "self-service rate"),
-            (ss["deflections"], "deflections"),
+            (ss["deflections"], "answered on the contact page"),
         ]
     if (data.get("searches") or {}).get("searches"):
         tiles += [(data["searches"]["searches"], "searches")]
@@ -184,25 +111,53 @@ def _tiles(data: dict[str, Any]) -> str:
     )
 
 
-def _findings(findings: list[dict[str, Any]]) -> str:
+def _findings(data: Mapping[str, Any], info: Info) -> str:
+    """The findings per owner, each with the command or edit that resolves it."""
+    findings = data["findings"]
     if not findings:
         return '<p class="muted">No findings.</p>'
-    rows = []
-    for f in findings:
-        colour = SEV_COLOURS.get(f["severity"], "#6b7280")
-        rows.append(
-            f'<tr data-rule="{escape(f["rule"])}"><td><span class="sev" style="background:{colour}">'
-            f"{escape(f['severity'])}</span></td><td>{escape(f['rule'])}</td>"
-            f'<td>{escape(f["article"] or "–")}<br><span class="muted">{escape(f["path"] or "")}'
-            f"</span></td><td>{escape(f['message'])}</td></tr>"
+    facts = facts_of(data, info)
+    out = []
+    gaps = [f for f in findings if f["rule"] == "content-gap"]
+    for owner, group in by_owner([f for f in findings if f["rule"] != "content-gap"], info):
+        rows = []
+        for f in group:
+            colour = SEV_COLOURS.get(f["severity"], "#4b5563")
+            title = (info.get(f["article"] or "") or {}).get("title")
+            name = escape(str(title or f["article"] or "–"))
+            where = escape(f["path"] or (f["article"] if title else "") or "")
+            rows.append(
+                f'<tr data-rule="{escape(f["rule"])}"><td><span class="sev" style="color:{colour}">'
+                f"{escape(f['severity'])}</span></td><td>{escape(f['rule'])}</td>"
+                f'<td>{name}<br><span class="muted">{where}</span></td>'
+                f"<td>{escape(f['message'])}</td>"
+                f'<td class="fix">{parts_html(resolve(f, facts))}</td></tr>'
+            )
+        who = (
+            escape(owner)
+            if owner in (NO_OWNER, WHOLE)
+            else f'<span class="muted">Owner</span> {escape(owner)}'
         )
-    return (
-        "<table><thead><tr><th>Severity</th><th>Rule</th><th>Article</th><th>Finding</th></tr>"
-        f"</thead><tbody>{''.join(rows)}</tbody></table>"
-    )
+        out.append(
+            f'<h3 data-owner="{escape(owner)}">{who} <span class="muted">· '
+            f"{escape(tally(group))}</span></h3>"
+            '<div class="scroll"><table class="findings"><colgroup><col class="sev"><col class="rule">'
+            '<col class="art"><col class="msg"><col></colgroup>'
+            "<thead><tr><th>Severity</th><th>Rule</th><th>Article</th>"
+            f"<th>Finding</th><th>To resolve</th></tr></thead><tbody>{''.join(rows)}</tbody>"
+            "</table></div>"
+        )
+    if gaps:
+        n = len(gaps)
+        out.append(
+            f'<h3 data-owner="{escape(WHOLE)}">{escape(WHOLE)} <span class="muted">· '
+            f"{n} content gap{'s' if n != 1 else ''}</span></h3><p>Each gap is listed below under "
+            "Content gaps, with the command that drafts its article.</p>"
+        )
+    return "".join(out)
 
 
-def _gap_details(gaps: list[dict[str, Any]]) -> str:
+def _gap_details(gaps: list[dict[str, Any]], tickets_file: str | None) -> str:
     out = []
     for g in gaps:
         quotes = "".join(
@@ -210,23 +165,32 @@ def _gap_details(gaps: list[dict[str, Any]]) -> str:
             f'<span class="muted">({escape(r["id"])})</span></blockquote>'
             for r in g["representatives"]
         )
+        draft = resolve({"rule": "content-gap", "evidence": {"gap": g["id"]}}, _facts(tickets_file))
         out.append(
             f'<h3>{escape(g["id"])} <span class="muted">({g["size"]} {escape(g["lang"])} tickets, '
             f"{escape(g['first_seen'])} – {escape(g['last_seen'])})</span></h3>"
-            f"<p>Top terms: {escape(', '.join(g['terms']))}. Draft an article: "
-            f"<code>kb new --from-gap {escape(g['id'])} --tickets FILE</code></p>{quotes}"
+            f"<p>Top terms: {escape(', '.join(g['terms']))}. To resolve, "
+            f"{parts_html(draft)}</p>{quotes}"
         )
     return "".join(out)
 
 
-def _reuse(kcs: dict[str, Any] | None) -> str:
+def _facts(tickets_file: str | None) -> Any:
+    return facts_of({"today": "", "tickets_file": tickets_file}, None)
+
+
+def _reuse(kcs: dict[str, Any] | None, info: Info) -> str:
     if not kcs or not kcs["reuse"]:
         return ""
     rows = "".join(
-        f"<tr><td>{escape(r['article'])}</td><td>{r['tickets']}</td></tr>"
+        f"<tr><td>{escape(str((info.get(r['article']) or {}).get('title') or r['article']))}"
+        f'<br><span class="muted">{escape(r["article"])}</span></td><td>{r["tickets"]}</td></tr>'
         for r in kcs["reuse"][:15]
     )
-    return f"<table><thead><tr><th>Article</th><th>Tickets linked</th></tr></thead><tbody>{rows}</tbody></table>"
+    return (
+        "<table><thead><tr><th>Article</th><th>Tickets linked</th></tr></thead>"
+        f"<tbody>{rows}</tbody></table>"
+    )
 
 
 def _searches(data: dict[str, Any]) -> str:
@@ -269,11 +233,14 @@ def _searches(data: dict[str, Any]) -> str:
     return "".join(out)
 
 
-def render_html(data: dict[str, Any], title: str = "Help centre") -> str:
-    """The whole report page."""
+def render_html(data: dict[str, Any], title: str = "Help centre", info: Info | None = None) -> str:
+    """The whole report page; `info` gives article titles and owners (kb.stale.actions)."""
+    info = info if info is not None else owners_from(data)
     since = f" · tickets since {data['since']}" if data.get("since") else ""
     src = f" · tickets from {data['tickets_file']}" if data.get("tickets_file") else ""
     gaps = data["gaps"]
+    kcs = data.get("kcs")
+    reuse = _reuse(kcs, info) or '<p class="muted">No ticket history given.</p>'
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -282,14 +249,12 @@ def render_html(data: dict[str, Any], title: str = "Help centre") -> str:
 <body><header><h1>{escape(title)}: content health</h1>
 <p>As of {escape(data["today"])}{escape(since)}{escape(src)}</p></header>
 <main>
-<section id="summary">{_tiles(data)}</section>
-<section class="charts">
-<div id="freshness"><h2>Articles by freshness</h2>{freshness_chart(data["freshness"])}</div>
-<div id="tickets"><h2>Tickets per article over time</h2>{tickets_chart(data.get("kcs"))}</div>
-</section>
-<section id="gaps"><h2>Content gaps</h2>{gaps_chart(gaps, kcs=data.get("kcs"))}{_gap_details(gaps)}</section>
-<section id="findings"><h2>Findings ({len(data["findings"])})</h2>{_findings(data["findings"])}</section>
+<section id="summary"><h2>Summary</h2>{_tiles(data)}</section>
+<section id="freshness"><h2>Articles by freshness</h2>{freshness_chart(data["freshness"])}</section>
+<section id="tickets"><h2>Tickets per article over time</h2>{tickets_multiples(kcs, str(data["today"]), info)}</section>
+<section id="findings"><h2>Findings by owner ({len(data["findings"])})</h2>{_findings(data, info)}</section>
+<section id="gaps"><h2>Content gaps</h2>{gaps_chart(gaps, kcs=kcs)}{_gap_details(gaps, data.get("tickets_file"))}</section>
 <section id="searches"><h2>Searches</h2>{_searches(data)}</section>
-<section id="reuse"><h2>Reuse per article</h2>{_reuse(data.get("kcs")) or '<p class="muted">No ticket history given.</p>'}</section>
+<section id="reuse"><h2>Reuse per article</h2>{reuse}</section>
 </main></body></html>
 """
