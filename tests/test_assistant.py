@@ -125,6 +125,10 @@ def test_an_agent_links_flags_and_drafts_and_kb_stale_counts_them(served: Served
     recorded = json.loads(out.stdout)["kcs_recorded"]
     assert recorded["links"] == 1 and recorded["flags"] == 1 and recorded["open_flags"] == 1
     assert recorded["reuse"] == [{"article": "reset-password", "tickets": 1}]
+    text = kb("stale", root=served.root).stdout
+    assert "Recorded by agents: 1 link on 1 ticket; 1 flag (1 open, 0 fixed)" in text
+    summary = kb("stale", "--format", "markdown", root=served.root).stdout
+    assert "- Recorded by agents: 1 link on 1 ticket" in summary
 
 
 def test_in_chromium_an_agent_signs_in_pastes_a_ticket_links_flags_and_drafts(
@@ -170,6 +174,10 @@ def test_in_chromium_an_agent_signs_in_pastes_a_ticket_links_flags_and_drafts(
             page.fill("#kb-assist-text", "Do you sell garden furniture in bulk for hotels?")
             page.click(".kb-assist__go")
             page.get_by_text("No good article answers this ticket").wait_for()
+            page.click(".kb-sign-out button")  # the header's sign-out
+            page.wait_for_url("**/auth/sign-in")
+            page.goto(served.base + "/en/assist/")
+            assert page.locator("#kb-password").count() == 1  # signed out: the form again
         finally:
             browser.close()
     assert errors == []

@@ -98,6 +98,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "assist_offline": "The ticket assistant needs kb serve, and the server cannot be reached.",
         "assist_signin": "Your session has ended. Sign in again.",
         "assist_open": "Open the ticket assistant",
+        "sign_out": "Sign out",
         # the contact page (theme/kb-contact.html, theme/assets/kb-contact.js)
         "contact_page_title": "Contact us",
         "contact_intro": "Tell us what you need. While you type, we show the articles that may already answer it.",
@@ -204,6 +205,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "assist_offline": "De ticketassistent heeft kb serve nodig en de server is niet bereikbaar.",
         "assist_signin": "Je sessie is verlopen. Meld je opnieuw aan.",
         "assist_open": "Ticketassistent openen",
+        "sign_out": "Afmelden",
         # the contact page (theme/kb-contact.html, theme/assets/kb-contact.js)
         "contact_page_title": "Contact",
         "contact_intro": "Vertel ons waarmee we je kunnen helpen. Terwijl je typt, tonen we artikelen die je vraag misschien al beantwoorden.",
@@ -310,6 +312,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "assist_offline": "Ärendeassistenten behöver kb serve och servern går inte att nå.",
         "assist_signin": "Din session har gått ut. Logga in igen.",
         "assist_open": "Öppna ärendeassistenten",
+        "sign_out": "Logga ut",
         # the contact page (theme/kb-contact.html, theme/assets/kb-contact.js)
         "contact_page_title": "Kontakta oss",
         "contact_intro": "Berätta vad du behöver hjälp med. Medan du skriver visar vi artiklar som kanske redan besvarar frågan.",

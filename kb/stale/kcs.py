@@ -139,3 +139,18 @@ def _fixed_on(
         if history is not None:
             days += [d for d in history.change_days(a.rel_path) if d > day][:1]
     return min(days) if days else None
+
+
+def recorded_summary(r: dict[str, Any]) -> str:
+    """One line of the recorded figures (numbers only, safe in any report format)."""
+
+    def n(count: int, word: str) -> str:
+        return f"{count} {word}{'' if count == 1 else 's'}"
+
+    rate = f", link rate {r['link_rate']:.0%}" if r.get("link_rate") is not None else ""
+    days = r.get("median_days_to_fix")
+    fix = f", median {days:g} days to fix" if days is not None else ""
+    return (
+        f"Recorded by agents: {n(r['links'], 'link')} on {n(r['linked_tickets'], 'ticket')}"
+        f"{rate}; {n(r['flags'], 'flag')} ({r['open_flags']} open, {r['fixed_flags']} fixed{fix})"
+    )

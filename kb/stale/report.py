@@ -17,6 +17,7 @@ from kb.stale.actions import (
     resolve,
     tally,
 )
+from kb.stale.kcs import recorded_summary
 from kb.stale.report_html import render_html
 from kb.stale.report_md import render_markdown
 
@@ -156,6 +157,8 @@ def render_text(res: Result, articles: int, info: Info | None = None) -> str:
         top = ", ".join(f"{r['article']} {r['tickets']}" for r in k["reuse"][:8])
         if top:
             out.append(f"Reuse (tickets per article): {top}")
+    if res.kcs_recorded:
+        out += ["", recorded_summary(res.kcs_recorded)]
     out += _search_text(res)
     c = res.counts()
     out += [

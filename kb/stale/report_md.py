@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from kb.stale.actions import Info, Part, by_owner, facts_of, owners_from, resolve, tally
+from kb.stale.kcs import recorded_summary
 from kb.stale.trends import NO_ARTICLE, months_of, partial_month, top_series
 
 MAX_OWNERS = 8  # owner sections shown
@@ -96,6 +97,8 @@ def _headline(data: Mapping[str, Any]) -> list[str]:
             f"- Tickets with no good article: {k['new']}, {k['new_in_gaps']} of them in "
             f"{gaps} content gap{'' if gaps == 1 else 's'}"
         )
+    if data.get("kcs_recorded"):
+        out.append("- " + recorded_summary(data["kcs_recorded"]))
     ss = data.get("self_service")
     if ss and ss.get("self_service_rate") is not None:
         out.append(
