@@ -164,6 +164,9 @@ def test_in_chromium_an_agent_signs_in_pastes_a_ticket_links_flags_and_drafts(
             first.locator("textarea").fill("step 3 names the old menu")
             first.get_by_role("button", name="Send flag").click()
             page.get_by_text("Flagged.").wait_for()
+            mine = page.locator(".kb-assist__mine")
+            mine.get_by_text("Reset your password").wait_for()  # the agent's own flags
+            assert "step 3 names the old menu" in mine.inner_text()
             with page.expect_download() as download:
                 page.click(".kb-assist__draft")
             saved = tmp_path / "draft.md"

@@ -260,4 +260,10 @@ class KcsApi:
         if mine and agent is None:
             return JSONResponse({"flags": []})
         flags = await run_in_threadpool(self.store.flags, None, agent if mine else None, LIST_MAX)
-        return JSONResponse({"flags": [f.to_dict() for f in flags]})
+        snap = self.api.snapshot(request)
+
+        def shown(f: Flag) -> dict[str, Any]:
+            a = snap.kb.get(f.article) if snap.kb is not None else None
+            return f.to_dict() | {"title": a.title if a else None, "url": a.url if a else None}
+
+        return JSONResponse({"flags": [shown(f) for f in flags]})

@@ -98,6 +98,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "assist_offline": "The ticket assistant needs kb serve, and the server cannot be reached.",
         "assist_signin": "Your session has ended. Sign in again.",
         "assist_open": "Open the ticket assistant",
+        "assist_my_flags": "Your flags",
         "sign_out": "Sign out",
         # the contact page (theme/kb-contact.html, theme/assets/kb-contact.js)
         "contact_page_title": "Contact us",
@@ -205,6 +206,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "assist_offline": "De ticketassistent heeft kb serve nodig en de server is niet bereikbaar.",
         "assist_signin": "Je sessie is verlopen. Meld je opnieuw aan.",
         "assist_open": "Ticketassistent openen",
+        "assist_my_flags": "Jouw meldingen",
         "sign_out": "Afmelden",
         # the contact page (theme/kb-contact.html, theme/assets/kb-contact.js)
         "contact_page_title": "Contact",
@@ -312,6 +314,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "assist_offline": "Ärendeassistenten behöver kb serve och servern går inte att nå.",
         "assist_signin": "Din session har gått ut. Logga in igen.",
         "assist_open": "Öppna ärendeassistenten",
+        "assist_my_flags": "Dina flaggor",
         "sign_out": "Logga ut",
         # the contact page (theme/kb-contact.html, theme/assets/kb-contact.js)
         "contact_page_title": "Kontakta oss",

@@ -145,6 +145,7 @@
           done.setAttribute("role", "status");
           box.replaceWith(done);
           b.remove();
+          myFlags();
         } else { send.disabled = false; say(failed(a)); }
       }, function () { send.disabled = false; offline(); });
     });
@@ -223,10 +224,35 @@
     }, function () { draftButton.disabled = false; offline(); });
   });
 
+  // the agent's own flags, newest first (GET api/flags?mine=1)
+  function myFlags() {
+    var box = root.querySelector(".kb-assist__mine");
+    if (!box) return;
+    fetch(new URL("flags?mine=1", api).href, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (j) {
+        var flags = (j && j.flags) || [];
+        var ul = box.querySelector("ul");
+        ul.textContent = "";
+        flags.slice(0, 10).forEach(function (f) {
+          var li = el("li", "kb-list__item");
+          var a = el("a", "", f.title || f.article);
+          if (f.url) a.href = new URL(f.url, site).href;
+          li.appendChild(a);
+          var note = t("assist_reason_" + f.reason) + " · " + String(f.at || "").slice(0, 10);
+          li.appendChild(el("span", "kb-list__note", f.comment ? note + " · " + f.comment : note));
+          ul.appendChild(li);
+        });
+        box.hidden = flags.length === 0;
+      })
+      .catch(function () {});
+  }
+
   // prefilled from the URL: a helpdesk sidebar app or a bookmarklet opens assist/?ticket=...&text=...
   var params = new URLSearchParams(window.location.search);
   if (params.get("ticket")) ticket.value = params.get("ticket").slice(0, 100);
   if (params.get("subject")) subject.value = params.get("subject").slice(0, 500);
   if (params.get("text")) text.value = params.get("text").slice(0, 20000);
   if (ticketText()) suggest();
+  myFlags();
 })();
