@@ -280,7 +280,10 @@ class Loader:
     def _site(self, snap: Snapshot) -> None:
         site = self.settings.site_dir
         if not (site / SITE_STAMP).is_file() and not (site / "index.html").is_file():
-            snap.problems.append(f"site: {site} is not built yet; run kb build")
+            # the agents' server serves the internal site folder (kb serve --internal)
+            internal = site.resolve() == self.settings.internal_site_dir.resolve()
+            command = "kb build --internal" if internal else "kb build"
+            snap.problems.append(f"site: {site} is not built yet; run {command}")
             return
         self._n += 1
         try:
