@@ -311,3 +311,24 @@ def test_text_report_groups_by_owner_with_fixes(report: Any) -> None:
     i = lines.index("No owner: 2 findings: 1 warning, 1 note")
     assert re.search(r"add `owner: NAME` to `\S*articles/en/pay-invoice\.md`", lines[i + 2])
     assert lines[-1].startswith("kb stale: 4 articles,")
+
+
+def test_the_whole_help_centre_notes_of_unused_and_near_duplicate_get_their_own_fix():
+    from kb.stale.actions import Facts, resolve
+
+    facts = Facts(today="2026-12-02")
+
+    def words(finding: dict) -> str:
+        return "".join(part[1] for part in resolve(finding, facts))
+
+    undecided = {
+        "rule": "unused",
+        "article": None,
+        "evidence": {"undecided": True, "needed_linked_tickets": 1557},
+    }
+    assert "longer ticket window (about 1,557 tickets" in words(undecided)
+    assert "archive" not in words(undecided)
+    more = {"rule": "near-duplicate", "article": None, "evidence": {"left_out": 12}}
+    assert words(more).startswith("merge the pairs listed first") and "aliases" not in words(more)
+    one = {"rule": "unused", "article": "a", "path": "en/a.md", "evidence": {}}
+    assert "status: archived" in words(one)

@@ -24,6 +24,7 @@ TITLE_MAX = 90
 # attribute lists ({: onclick=...}), headings; `~` (fences) has no backslash escape.
 # Redaction's own [email] and [phone] stay as they are: no customer text can define them.
 MARKDOWN_SPECIAL = re.compile(r"\[(?:email|phone)\]|[\\`*_{}\[\]#]")
+GAP_TERM = re.compile(r"[^\W\d_]{3,}")  # a gap term that may become a tag: a word of letters
 UNPRINTABLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
 
 
@@ -127,11 +128,26 @@ def gap_draft(gap: Gap) -> dict[str, Any]:
         f"{inert(gap.first_seen)} to {inert(gap.last_seen)}; "
         f"terms: {inert(', '.join(gap.terms))} -->\n\n"
     )
+    terms = gap_terms(gap)
     return {
         "title": short_title(title) or "Content gap",
+        "id": "-".join(terms[:2]) or None,
         "type": "solution",
         "lang": gap.lang,
         "tickets": gap.tickets[:20],
         "body": note + body,
-        "meta": {"tags": [slugify(t) for t in gap.terms[:4] if slugify(t)]},
+        "meta": {"tags": terms[:4]} if terms else {},
     }
+
+
+def gap_terms(gap: Gap) -> list[str]:
+    """The gap's characteristic terms (kb.stale.gaps ranks them) fit for tags: words, no stop words."""
+    from kb.suggest.evidence import stopwords
+
+    stop = stopwords(gap.lang)
+    out: list[str] = []
+    for term in gap.terms:
+        word = term.lower()
+        if GAP_TERM.fullmatch(word) and word not in stop and slugify(word) not in out:
+            out.append(slugify(word))
+    return out

@@ -45,8 +45,8 @@ def create_article(
 ) -> NewArticle:
     """Write the new article below the KB's articles folder; refuse to overwrite.
 
-    `draft` (from a ticket or a content gap) may give the title, type, lang, category,
-    tickets, body and extra front-matter values (`meta`); `args` override it.
+    `draft` (from a ticket or a content gap) may give the title, id (else one from the title),
+    type, lang, category, tickets, body and extra front-matter values (`meta`); `args` override it.
     """
     settings = kb.settings
     lang = args.lang or draft.get("lang") or settings.default_lang
@@ -78,8 +78,11 @@ def create_article(
             draft = {**draft, "body": translation_body(source.lang, source.body)}
         rel = _translated_path(source.rel_path, source.lang, lang, settings)
     else:
-        article_id = args.article_id or _unique(kb, slugify(title) or "article")
-        rel = _new_path(settings, lang, extra["category"], slugify(title) or article_id)
+        base = slugify(draft.get("id") or "") or slugify(title) or "article"
+        article_id = args.article_id or _unique(kb, base)
+        rel = _new_path(
+            settings, lang, extra["category"], base if base != "article" else article_id
+        )
     values = template_values(kind, title, article_id, lang, dt.date.today(), **extra)
     values.update({k: v for k, v in draft.get("meta", {}).items()})
     path = settings.docs_dir / rel

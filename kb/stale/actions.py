@@ -126,6 +126,15 @@ def _drift(f: Mapping[str, Any], x: Facts) -> list[Part]:
 
 
 def _unused(f: Mapping[str, Any], x: Facts) -> list[Part]:
+    ev = f["evidence"]
+    if ev.get("undecided"):  # the window is too small: one note for the whole help centre
+        need = ev.get("needed_linked_tickets")
+        more = f" (about {int(need):,} tickets linked to an article)" if need else ""
+        return [
+            _t(f"run it over a longer ticket window{more}: an earlier "),
+            _c("--since"),
+            _t(", or a larger tickets file"),
+        ]
     return [
         _t("archive it ("),
         _c("status: archived"),
@@ -137,6 +146,8 @@ def _unused(f: Mapping[str, Any], x: Facts) -> list[Part]:
 
 def _duplicate(f: Mapping[str, Any], x: Facts) -> list[Part]:
     ev = f["evidence"]
+    if ev.get("left_out"):  # the summary line of the pairs past the cap
+        return [_t("merge the pairs listed first, then run "), _cmd("kb", "stale"), _t(" again")]
     other = str(ev.get("other_path") or ev.get("other") or "the other article")
     url = x.url(f.get("article")) or "its URL"
     return [

@@ -47,8 +47,10 @@ class Limits:
     drift_min_tickets: int = 3
     drift_drop: float = 0.1
     version_min_tickets: int = 2
-    unused_min_tickets: int = 30
+    unused_miss_chance: float = 0.05  # flag only when a used article had this little chance of 0
     duplicate_cosine: float = 0.92
+    duplicate_min_words: int = 40  # articles with fewer words of body text are stubs: not compared
+    duplicate_max_pairs: int = 25  # near-duplicate pairs listed, closest first; the rest counted
     feedback_min_votes: int = 5
     feedback_not_helpful: float = 0.5
     batch_min: int = 5

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import math
 import re
 from collections import Counter, defaultdict
 from collections.abc import Sequence
@@ -92,6 +93,11 @@ TICKET_WORDS = {  # greetings and filler that say nothing about the topic
     },
 }
 WORD = re.compile(r"[^\W\d_]{3,}")
+MAX_CONTRAST = 50_000  # most recent tickets per language that gap terms are contrasted with
+MIN_TERM_SHARE = 0.4  # a gap's term occurs in at least this share of its tickets
+MIN_TERM_SCORE = 1 / 3  # a term scoring under this share of the best term's is left out
+SUBJECT_BASE = 0.25  # weight of a term no subject line holds (one every subject holds: 1.25)
+MAX_TERMS = 8
 
 
 @dataclass
@@ -113,17 +119,23 @@ class Gap:
         return asdict(self)
 
 
-def _tokens(text: str, lang: str, surface: dict[str, Counter[str]]) -> list[str]:
+def _pairs(text: str, lang: str) -> list[tuple[str, str]]:
+    """(stem, word) of each word of a ticket that says something: stop words and greetings out."""
     from kb.search.analysis import Analyzer
 
     an = _ANALYZERS.get(lang) or _ANALYZERS.setdefault(lang, Analyzer(lang))
     skip = STOPWORDS.get(lang, frozenset()) | TICKET_WORDS.get(lang, set())
+    return [
+        (an.norm(w), w)
+        for w in WORD.findall(text.lower())
+        if w not in skip and not an.is_stopword(w)
+    ]
+
+
+def _tokens(text: str, lang: str, surface: dict[str, Counter[str]]) -> list[str]:
     out = []
-    for w in WORD.findall(text.lower()):
-        if w in skip or an.is_stopword(w):
-            continue
-        stem = an.norm(w)
-        surface[stem][w] += 1
+    for stem, word in _pairs(text, lang):
+        surface[stem][word] += 1
         out.append(stem)
     return out
 
@@ -136,13 +148,21 @@ def find_gaps(
 ) -> list[Gap]:
     """Cluster the tickets the suggester abstained on, per language; biggest gaps first."""
     by_lang: dict[str, list[Match]] = defaultdict(list)
+    every: dict[str, list[Match]] = defaultdict(list)
     for m in matches:
+        every[m.lang].append(m)
         if m.abstained:
             by_lang[m.lang].append(m)
     gaps: list[Gap] = []
     for lang in sorted(by_lang):
         ms = sorted(by_lang[lang], key=lambda m: (m.day or dt.date.min, m.ticket.id))
-        gaps += _cluster(ms[-MAX_PER_LANG:], lang, distance, min_size)
+        found = _cluster(ms[-MAX_PER_LANG:], lang, distance, min_size)
+        if found:
+            recent = sorted(every[lang], key=lambda m: (m.day or dt.date.min, m.ticket.id))
+            contrast = _doc_freq(recent[-MAX_CONTRAST:], lang)
+            for g, docs, subjects in found:
+                g.terms = characteristic_terms(docs, contrast, lang, subjects) or g.terms
+                gaps.append(g)
     gaps.sort(key=lambda g: (-g.size, g.lang, g.terms))
     used: set[str] = set()
     for g in gaps:
@@ -157,7 +177,74 @@ def find_gaps(
     return gaps
 
 
-def _cluster(ms: list[Match], lang: str, distance: float, min_size: int) -> list[Gap]:
+def _doc_freq(ms: Sequence[Match], lang: str) -> tuple[Counter[str], int]:
+    """In how many of these tickets each stem occurs, and how many tickets there are."""
+    surface: dict[str, Counter[str]] = defaultdict(Counter)
+    df: Counter[str] = Counter()
+    for m in ms:
+        df.update(set(_tokens(m.ticket.text, lang, surface)))
+    return df, len(ms)
+
+
+def characteristic_terms(
+    docs: Sequence[Sequence[tuple[str, str]]],
+    contrast: tuple[Counter[str], int],
+    lang: str,
+    subjects: Sequence[frozenset[str]] = (),
+) -> list[str]:
+    """A gap's words that set it apart: common in its tickets, rare in the window's others.
+
+    `docs` are the gap's tickets as (stem, surface word) token lists; `contrast` the document
+    frequency of each stem over every ticket of the language in the window (the gap's included).
+    A term must occur in at least 40% of the gap's tickets (and two), be at least twice as
+    common there as in the other tickets, and not be a stop word (stopwords-iso and Snowball,
+    as kb.suggest uses). Terms are ranked by share × log(share / share elsewhere) × (1/4 + the
+    share of the gap's subject lines that hold it): the subject names the topic, the body tells
+    the story ("gift wrapping", not "my sister" or "straight to her"). A term under a third of
+    the best one's score is left out; the top two stand in the order customers write them.
+    `subjects` are the stems of each ticket's subject line (none: every term counts the same).
+    """
+    from kb.suggest.evidence import stopwords
+
+    df_all, n_all = contrast
+    size = len(docs)
+    inside: Counter[str] = Counter()
+    position: Counter[str] = Counter()  # summed first position, as a share of the ticket
+    words: dict[str, Counter[str]] = defaultdict(Counter)
+    in_subject: Counter[str] = Counter()
+    for stems in subjects:
+        in_subject.update(stems)
+    for doc in docs:
+        first: dict[str, float] = {}
+        for k, (stem, word) in enumerate(doc):
+            first.setdefault(stem, k / len(doc))
+            words[stem][word] += 1
+        inside.update(list(first))
+        position.update(first)
+    stop = stopwords(lang)
+    least = max(2, math.ceil(size * MIN_TERM_SHARE))
+    n_out = max(n_all - size, 0)
+    scored: list[tuple[float, float, str]] = []
+    for stem, n_in in inside.items():
+        word = words[stem].most_common(1)[0][0]
+        if n_in < least or word in stop or stem in stop:
+            continue
+        share = n_in / size
+        elsewhere = (max(df_all[stem] - n_in, 0) + 0.5) / (n_out + 1)
+        if share < 2 * elsewhere:
+            continue
+        topical = SUBJECT_BASE + in_subject[stem] / size
+        score = round(share * math.log(share / elsewhere) * topical, 9)
+        scored.append((-score, position[stem] / n_in, word))
+    scored.sort()
+    kept = [t for t in scored if t[0] <= scored[0][0] * MIN_TERM_SCORE][:MAX_TERMS]
+    kept[:2] = sorted(kept[:2], key=lambda t: t[1])
+    return [word for _, _, word in kept]
+
+
+def _cluster(
+    ms: list[Match], lang: str, distance: float, min_size: int
+) -> list[tuple[Gap, list[list[tuple[str, str]]], list[frozenset[str]]]]:
     if len(ms) < min_size:
         return []
     import numpy as np
@@ -165,7 +252,11 @@ def _cluster(ms: list[Match], lang: str, distance: float, min_size: int) -> list
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     surface: dict[str, Counter[str]] = defaultdict(Counter)
-    docs = [_tokens(m.ticket.text, lang, surface) for m in ms]
+    pairs = [_pairs(m.ticket.text, lang) for m in ms]
+    docs = [[stem for stem, _ in p] for p in pairs]
+    for p in pairs:
+        for stem, word in p:
+            surface[stem][word] += 1
     if sum(1 for d in docs if d) < min_size:
         return []
     vec = TfidfVectorizer(analyzer=lambda d: d, sublinear_tf=True, min_df=2)
@@ -197,23 +288,27 @@ def _cluster(ms: list[Match], lang: str, distance: float, min_size: int) -> list
         days = sorted(str(ms[i].day) for i in idx if ms[i].day)
         monthly = Counter(str(ms[i].day)[:7] for i in idx if ms[i].day)
         out.append(
-            Gap(
-                id=f"{lang}:{' '.join(terms)}",
-                lang=lang,
-                size=len(idx),
-                terms=terms,
-                tickets=[ms[i].ticket.id for i in idx],
-                representatives=[
-                    {
-                        "id": m.ticket.id,
-                        "subject": m.ticket.subject,
-                        "text": _excerpt(m.ticket.body),
-                    }
-                    for m in reps
-                ],
-                first_seen=days[0] if days else "",
-                last_seen=days[-1] if days else "",
-                monthly=dict(sorted(monthly.items())),
+            (
+                Gap(
+                    id=f"{lang}:{' '.join(terms)}",
+                    lang=lang,
+                    size=len(idx),
+                    terms=terms,
+                    tickets=[ms[i].ticket.id for i in idx],
+                    representatives=[
+                        {
+                            "id": m.ticket.id,
+                            "subject": m.ticket.subject,
+                            "text": _excerpt(m.ticket.body),
+                        }
+                        for m in reps
+                    ],
+                    first_seen=days[0] if days else "",
+                    last_seen=days[-1] if days else "",
+                    monthly=dict(sorted(monthly.items())),
+                ),
+                [pairs[i] for i in idx],
+                [frozenset(stem for stem, _ in _pairs(ms[i].ticket.subject, lang)) for i in idx],
             )
         )
     return out

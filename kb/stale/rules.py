@@ -8,14 +8,15 @@ articles, content gaps and reader feedback.
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter, defaultdict
+from collections import defaultdict
 from typing import Any
 
-from kb.core.article import Article
 from kb.core.schema import OUTDATED
 from kb.core.translations import changes_since, has_text_hash
 from kb.stale.drift import ticket_drift
+from kb.stale.duplicates import near_duplicates
 from kb.stale.findings import SEVERITIES, Context, Finding, Rule
+from kb.stale.unused import unused
 
 
 # -- 1. review dates -------------------------------------------------------------------------------
@@ -149,65 +150,7 @@ def outdated_translation(ctx: Context) -> list[Finding]:
     return out
 
 
-# -- 4. unused -------------------------------------------------------------------------------------
-def unused(ctx: Context) -> list[Finding]:
-    """Published articles (any language version) that no ticket in the window was linked to."""
-    if ctx.matches is None or len(ctx.matches) < ctx.limits.unused_min_tickets:
-        return []
-    used: Counter[str] = Counter()
-    for m in ctx.matches:
-        linked = ctx.kb.get(m.linked) if m.linked else None
-        if linked is not None:
-            used[linked.source_id] += 1
-    out = []
-    for a in ctx.kb.articles:
-        if not a.is_live or a.translation_of or a.type == "sop" or used[a.source_id]:
-            continue
-        out.append(
-            ctx.finding(
-                a,
-                "unused",
-                "info",
-                f"no ticket of {len(ctx.matches)} in the window was linked to it (or a "
-                "translation): archive it or merge it into another",
-                tickets_in_window=len(ctx.matches),
-            )
-        )
-    return out
-
-
-# -- 5. near-duplicates ----------------------------------------------------------------------------
-def near_duplicates(ctx: Context) -> list[Finding]:
-    """Pairs of live articles in one language so alike that one should go."""
-    if not ctx.vectors:
-        return []
-    import numpy as np
-
-    out = []
-    by_lang: dict[str, list[Article]] = defaultdict(list)
-    for a in ctx.kb.articles:
-        if a.is_live and a.id in ctx.vectors:
-            by_lang[a.lang].append(a)
-    for arts in by_lang.values():
-        if len(arts) < 2:
-            continue
-        mat = np.stack([ctx.vectors[a.id] for a in arts])
-        sims = mat @ mat.T
-        rows, cols = np.nonzero(np.triu(sims, 1) >= ctx.limits.duplicate_cosine)
-        for i, j in zip(rows.tolist(), cols.tolist(), strict=True):
-            first, second = sorted((arts[i], arts[j]), key=lambda a: a.id)
-            out.append(
-                ctx.finding(
-                    second,
-                    "near-duplicate",
-                    "warning",
-                    f"almost the same as '{first.id}' (cosine {sims[i, j]:.2f}): merge them",
-                    other=first.id,
-                    other_path=ctx.kb.display(first),
-                    cosine=round(float(sims[i, j]), 3),
-                )
-            )
-    return out
+# -- 4. unused (kb/stale/unused.py) and 5. near-duplicates (kb/stale/duplicates.py) ----------
 
 
 # -- 6. content gaps -------------------------------------------------------------------------------
@@ -267,7 +210,13 @@ ORDER = {s: i for i, s in enumerate(SEVERITIES)}
 
 
 def run_rules(ctx: Context, rules: dict[str, Rule] | None = None) -> list[Finding]:
-    """Run the rules and return every finding, most severe first, then by article."""
+    """Run the rules and return every finding, most severe first, then by rule and article."""
     found = [f for rule in (rules or RULES).values() for f in rule(ctx)]
-    found.sort(key=lambda f: (ORDER.get(f.severity, 9), f.rule, f.article or "", f.message))
+    found.sort(key=_order)
     return found
+
+
+def _order(f: Finding) -> tuple[int, str, float, str, str]:
+    """Severity, rule, then the closest near-duplicate pair first, then article and message."""
+    rank = -float(f.evidence.get("cosine", 0.0)) if f.rule == "near-duplicate" else 0.0
+    return (ORDER.get(f.severity, 9), f.rule, rank, f.article or "", f.message)
