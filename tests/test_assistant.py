@@ -13,8 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 from conftest import CHROMIUM, need_chromium
-from test_internal_site import PASSWORD, USER, Served, kb, origin, sign_in
-from test_server_helpers import REPO
+from test_internal_site import PASSWORD, USER, Served, kb, origin, serve_sample, sign_in
 
 from kb.server.auth import COOKIE
 
@@ -24,23 +23,7 @@ TICKET_TEXT = "I forgot my password and the reset e-mail never arrives. How do I
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    import shutil
-
-    root = tmp_path_factory.mktemp("assist") / "kb"
-    root.mkdir()
-    for name in ("articles", "search"):
-        shutil.copytree(REPO / name, root / name)
-    shutil.copy(REPO / "mkdocs.yml", root / "mkdocs.yml")
-    built = kb("build", "--internal", root=root)
-    assert built.returncode == 0, built.stderr
-    added = kb("serve", "--internal", "--add-user", USER, root=root, stdin=PASSWORD + "\n")
-    assert added.returncode == 0, added.stderr
-    s = Served(root)
-    try:
-        yield s
-    finally:
-        for proc in list(s.procs):
-            s.stop(proc)
+    yield from serve_sample(tmp_path_factory.mktemp("assist") / "kb")
 
 
 def api(served: Served, cookie: str) -> httpx.Client:

@@ -85,9 +85,8 @@ class Served:
         return Settings.load(self.config)
 
 
-@pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    root = tmp_path_factory.mktemp("internal") / "kb"
+def serve_sample(root: Path) -> Iterator[Served]:
+    """The sample KB copied to `root`, built with --internal, agent USER added, served; stopped after."""
     root.mkdir()
     for name in ("articles", "search"):
         shutil.copytree(REPO / name, root / name)
@@ -102,6 +101,11 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     finally:
         for proc in list(s.procs):
             s.stop(proc)
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    yield from serve_sample(tmp_path_factory.mktemp("internal") / "kb")
 
 
 def origin(base: str) -> dict[str, str]:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from kb.stale.findings import DEFAULT_INTERVAL, Context, Finding, Limits
 from kb.stale.gaps import Gap, find_gaps, search_gaps
@@ -111,37 +112,36 @@ def article_vectors(
     return out
 
 
+def _stored(read: Callable[..., Any], what: str, settings: Settings, since: dt.date | None) -> Any:
+    """What one of kb serve's stores holds since `since`; None when it cannot be read (logged)."""
+    try:
+        return read(settings, since=since)
+    except Exception as exc:  # a broken store must not stop the report; say so and go on
+        log.warning("%s store unreadable, skipped: %s", what, exc)
+        return None
+
+
 def load_events(settings: Settings, since: dt.date | None) -> dict[str, Any] | None:
     """Search and contact-page figures from kb serve's events store; None without events."""
     from kb.server.events import load_events as read
 
-    try:
-        return read(settings, since=since)
-    except Exception as exc:  # a broken store must not stop the report; say so and go on
-        log.warning("events store unreadable, skipped: %s", exc)
-        return None
+    return cast("dict[str, Any] | None", _stored(read, "events", settings, since))
 
 
 def load_kcs(settings: Settings, since: dt.date | None) -> dict[str, Any] | None:
     """Agents' links and flags from kb serve's store; None without any."""
     from kb.server.kcs import load_kcs_events
 
-    try:
-        return load_kcs_events(settings, since=since)
-    except Exception as exc:  # a broken store must not stop the report; say so and go on
-        log.warning("agents' events store unreadable, skipped: %s", exc)
-        return None
+    return cast(
+        "dict[str, Any] | None", _stored(load_kcs_events, "agents' events", settings, since)
+    )
 
 
 def load_feedback(settings: Settings, since: dt.date | None) -> dict[str, dict[str, Any]] | None:
     """Votes per article from the feedback store, or None when the store cannot be read."""
     from kb.server.feedback import votes
 
-    try:
-        return votes(settings, since=since)
-    except Exception as exc:  # a broken store must not stop the report; say so and go on
-        log.warning("feedback store unreadable, skipped: %s", exc)
-        return None
+    return cast("dict[str, dict[str, Any]] | None", _stored(votes, "feedback", settings, since))
 
 
 def analyse(
