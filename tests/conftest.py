@@ -19,6 +19,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 CHROMIUM = Path("/usr/bin/chromium")
+# the flags Chromium runs with in every browser test (this machine: no sandbox, no GPU, no network)
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 
 def under_ci() -> bool:

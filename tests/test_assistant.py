@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import CHROMIUM, need_chromium
+from conftest import CHROMIUM, CHROMIUM_ARGS, need_chromium
 from test_internal_site import PASSWORD, USER, Served, kb, origin, serve_sample, sign_in
 
 from kb.server.auth import COOKIE
@@ -122,7 +122,7 @@ def test_in_chromium_an_agent_signs_in_pastes_a_ticket_links_flags_and_drafts(
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=str(CHROMIUM),
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+            args=CHROMIUM_ARGS,
         )
         try:
             context = browser.new_context(accept_downloads=True)

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from conftest import CHROMIUM, need_chromium
+from conftest import CHROMIUM, CHROMIUM_ARGS, need_chromium
 from test_site_helpers import built_sample, serve_folder
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
@@ -31,7 +31,7 @@ def browser() -> Iterator[Any]:
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=str(CHROMIUM),
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+            args=CHROMIUM_ARGS,
         )
         yield browser
         browser.close()

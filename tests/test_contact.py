@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import CHROMIUM, need_chromium
+from conftest import CHROMIUM, CHROMIUM_ARGS, need_chromium
 from test_server_helpers import free_port, start_serve
 from test_site_helpers import built_fixture, copy_fixture
 
@@ -22,7 +22,7 @@ from kb.core.errors import SettingsError
 from kb.core.settings import Settings
 from kb.server.events import EventStore
 
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+ARGS = CHROMIUM_ARGS
 
 
 def kb_with_contact(root: Path, contact: str = "{to: server}") -> Path:

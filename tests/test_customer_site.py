@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from bs4 import BeautifulSoup
-from conftest import CHROMIUM, need_chromium
+from conftest import CHROMIUM, CHROMIUM_ARGS, need_chromium
 from test_site_helpers import REPO, built_sample, serve_folder
 
 from kb.core.settings import Settings
@@ -21,7 +21,7 @@ from kb.site.i18n import STRINGS, material_dir
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 sync_api = need_chromium()
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+ARGS = CHROMIUM_ARGS
 PHONES = (360, 390, 414)
 
 

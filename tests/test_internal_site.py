@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import CHROMIUM, need_chromium
+from conftest import CHROMIUM, CHROMIUM_ARGS, need_chromium
 from starlette.testclient import TestClient
 from test_server_helpers import REPO, free_port, start_serve
 
@@ -403,7 +403,7 @@ def test_an_agent_signs_in_reads_an_sop_and_gives_feedback(served: Served) -> No
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=str(CHROMIUM),
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+            args=CHROMIUM_ARGS,
         )
         try:
             context = browser.new_context()

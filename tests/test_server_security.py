@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import CHROMIUM, need_chromium
+from conftest import CHROMIUM, CHROMIUM_ARGS, need_chromium
 from starlette.requests import Request
 from starlette.testclient import TestClient
 from test_server_helpers import TOKEN, build, free_port, server_app, write_kb
@@ -422,7 +422,7 @@ def test_chromium_sees_no_policy_violation_and_search_still_works(built_site):
     ):
         browser = p.chromium.launch(
             executable_path=str(CHROMIUM),
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+            args=CHROMIUM_ARGS,
         )
         page = browser.new_page()
         page.add_init_script(violations)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from kb.cli import main
-from tests.conftest import CHROMIUM, REPO, need_chromium
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS, REPO, need_chromium
 
 ARTIFACTS = REPO / "test-artifacts"
 
@@ -61,7 +61,7 @@ def test_html_report_in_chromium(sample: Path, tmp_path: Path) -> None:
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=str(CHROMIUM),
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+            args=CHROMIUM_ARGS,
         )
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         requests: list[str] = []
