@@ -78,8 +78,8 @@ class WordCache:
     def words(self, article: Article, an: Analyzer) -> list[tuple[str, str]]:
         """The article's distinct search words, each with its stem (from the cache when known)."""
         key = f"{an.lang}:{article.text_hash}"
-        found = self._new.get(key) or self._old.get(key)
-        if found is None:
+        found = self._new[key] if key in self._new else self._old.get(key)
+        if found is None:  # (an article with no search words is a known empty list)
             self.misses += 1
             found = [(w, an.norm(w)) for w in sorted(article_words(article, an))]
         self._new[key] = found
