@@ -1,10 +1,11 @@
 """Benchmark the suggester on a generated KB: embedding, latency, throughput, memory, cold start.
 
 Run from the repository root:  python bench/suggest.py [--articles 1000] [--tickets 500]
-    [--languages en,nl,sv] [--baseline REV]
+    [--languages en,nl,sv [--spread]] [--baseline REV]
 The KB is built from the English evaluation articles in ../shared/evaldata (plain text, cut into
 sections), so article length and vocabulary are realistic; tickets are that set's real questions.
-`--languages` declares more languages in mkdocs.yml (so `model: auto` adds multilingual-e5).
+`--languages` declares more languages in mkdocs.yml (so `model: auto` adds multilingual-e5);
+with `--spread` the articles and tickets take turns in those languages (nlfaq, swefaq texts).
 `--baseline REV` runs the same measurements on the kb of git revision REV (a temporary worktree,
 this script), in the same run, and prints both with their ratio.
 """
@@ -31,39 +32,58 @@ if not EVALDATA.is_dir():
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
-def write_kb(root: Path, n: int, languages: list[str] | None = None) -> None:
-    """Write n Markdown articles (sections of ~80 words) and a mkdocs.yml into root."""
-    sources = []
-    for name in ("stackfaq", "doc2dial"):
-        for line in (EVALDATA / name / "articles.jsonl").read_text(encoding="utf-8").splitlines():
-            sources.append(json.loads(line))
-    docs = root / "articles" / "en" / "help"
-    docs.mkdir(parents=True)
+SETS = {  # the articles and questions of each language (evaldata/nlfaq is in this repository)
+    "en": [EVALDATA / "stackfaq", EVALDATA / "doc2dial"],
+    "nl": [REPO / "evaldata" / "nlfaq"],
+    "sv": [EVALDATA / "swefaq"],
+}
+
+
+def _rows(folder: Path, name: str) -> list[dict]:
+    return [json.loads(x) for x in (folder / name).read_text(encoding="utf-8").splitlines()]
+
+
+def write_kb(root: Path, n: int, languages: list[str] | None = None, spread: bool = False) -> None:
+    """Write n Markdown articles (sections of ~80 words) and a mkdocs.yml into root.
+
+    `spread`: article i is in languages[i % len(languages)], its text from that language's set
+    (a help centre written in several languages); otherwise every article is English.
+    """
+    languages = languages or ["en"]
+    sources = {
+        lang: [row for folder in SETS[lang] for row in _rows(folder, "articles.jsonl")]
+        for lang in (languages if spread else ["en"])
+    }
     for i in range(n):
-        src = sources[i % len(sources)]
+        lang = languages[i % len(languages)] if spread else "en"
+        src = sources[lang][(i // (len(languages) if spread else 1)) % len(sources[lang])]
         words = src["body"].split()
         parts = [" ".join(words[j : j + 80]) for j in range(0, min(len(words), 800), 80)]
         body = "\n\n".join(f"## Part {k + 1}\n\n{p}" for k, p in enumerate(parts))
         title = (src.get("title") or " ".join(words[:8])).replace('"', "'")
         text = (
-            f'---\nid: a{i:05d}\ntitle: "{title} ({i})"\nlang: en\ncategory: help\n---\n\n{body}\n'
+            f'---\nid: a{i:05d}\ntitle: "{title} ({i})"\nlang: {lang}\ncategory: help\n---\n\n'
+            f"{body}\n"
         )
+        docs = root / "articles" / lang / "help"
+        docs.mkdir(parents=True, exist_ok=True)
         (docs / f"a{i:05d}.md").write_text(text, encoding="utf-8")
     (root / "mkdocs.yml").write_text(
         "site_name: Bench\ndocs_dir: articles\ntheme: {name: material}\n"
-        f"plugins:\n  - kb:\n      languages: [{', '.join(languages or ['en'])}]\n"
+        f"plugins:\n  - kb:\n      languages: [{', '.join(languages)}]\n"
         "      categories: [help]\n",
         encoding="utf-8",
     )
 
 
-def tickets(n: int) -> list[str]:
-    """Real English customer questions."""
-    out = []
-    for name in ("doc2dial", "stackfaq"):
-        for line in (EVALDATA / name / "queries.jsonl").read_text(encoding="utf-8").splitlines():
-            out.append(json.loads(line)["text"])
-    return (out * (n // len(out) + 1))[:n]
+def tickets(n: int, languages: list[str] | None = None) -> list[str]:
+    """Real customer questions (of each language's set, taking turns)."""
+    per = [
+        [row["text"] for folder in SETS[lang] for row in _rows(folder, "queries.jsonl")]
+        for lang in (languages or ["en"])
+    ]
+    mixed = [q for group in zip(*per, strict=False) for q in group]
+    return (mixed * (n // len(mixed) + 1))[:n]
 
 
 def pct(values: list[float], p: float) -> float:
@@ -86,6 +106,9 @@ def main() -> int:
         "--backend", default="auto", choices=["auto", "onnx", "onnx-int8", "torch"]
     )  # kb.model_backend
     parser.add_argument("--languages", default="en")
+    parser.add_argument(
+        "--spread", action="store_true", help="articles and tickets in every language, in turn"
+    )
     parser.add_argument("--baseline", metavar="REV", help="also measure this git revision")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args()
@@ -150,7 +173,8 @@ def measure(args: argparse.Namespace) -> dict[str, float] | None:
 
     with tempfile.TemporaryDirectory(prefix="kb-bench-suggest-") as tmp:
         root = Path(tmp)
-        write_kb(root, args.articles, args.languages.split(","))
+        langs = args.languages.split(",")
+        write_kb(root, args.articles, langs, args.spread)
         settings = Settings.load(root / "mkdocs.yml")
         if args.model:
             settings.model = args.model
@@ -184,7 +208,7 @@ def measure(args: argparse.Namespace) -> dict[str, float] | None:
         from kb.suggest.suggester import Suggester
 
         suggester = Suggester.from_settings(settings, kb=kb, embedder=embedder)
-        texts = tickets(args.tickets)
+        texts = tickets(args.tickets, langs if args.spread else None)
         for text in texts[:10]:
             suggester.suggest(text)
         lat = []

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 
 from kb.core.errors import KBError
+from kb.suggest.chunks import embed_articles
 from kb.suggest.embedders import HashEmbedder, load_embedder
 from kb.suggest.evidence import Fusion, StopWords, stopwords
 from kb.suggest.suggester import KeywordHit, Suggester
@@ -63,13 +65,15 @@ class Fixed:
         self.vector = np.asarray(vector, dtype=np.float32) / np.linalg.norm(vector)
         self.dim = len(vector)
         self.queries: list[str] = []
+        self.docs: list[str] = []
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
+        self.docs += list(texts)
         return np.tile(self.vector, (len(texts), 1))
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         self.queries += list(texts)
-        return self.encode(texts)
+        return np.tile(self.vector, (len(texts), 1))
 
 
 def test_by_language_gives_each_ticket_its_own_model_and_exact_cosines() -> None:
@@ -83,6 +87,22 @@ def test_by_language_gives_each_ticket_its_own_model_and_exact_cosines() -> None
     assert np.allclose(q @ docs[0], [1.0, 1.0])
     assert both.trusts("en", "en") and not both.trusts("nl", "en") and both.trusts("en", "sv")
     assert both.model_id == "mini+e5"
+
+
+def test_articles_meet_the_first_model_only_in_its_own_languages(tmp_path: Path) -> None:
+    first, other = Fixed("mini", [1, 0]), Fixed("e5", [0.6, 0.8])
+    both = ByLanguage(first, ["en"], other)
+    docs = both.encode_articles(["an article", "een artikel"], ["en", "nl"])
+    assert first.docs == ["an article"] and other.docs == ["an article", "een artikel"]
+    assert np.allclose(docs[1, :2], 0.0)  # no MiniLM vector of a Dutch text
+    q = both.encode_queries(["hallo"], ["nl"])
+    assert np.allclose(q @ docs.T, [1.0, 1.0])  # e5's cosine, whatever the article's language
+    # embed_articles hands the embedder each section's language
+    first.docs.clear()
+    arts = [art("a", "Reset your password", "Open settings."), art("b", "Wachtwoord", lang="nl")]
+    index = embed_articles(arts, both, tmp_path)
+    assert first.docs and all("Wachtwoord" not in t for t in first.docs)
+    assert index.vectors.shape[1] == 4
 
 
 def test_auto_is_minilm_for_english_only_and_two_models_otherwise() -> None:

@@ -135,6 +135,12 @@ class ChunkIndex:
         return best, best_chunk
 
 
+def _encode(embedder: Embedder, texts: list[str], langs: list[str]) -> np.ndarray:
+    """Article texts to vectors, with their languages where the embedder uses them."""
+    by_lang = getattr(embedder, "encode_articles", None)
+    return by_lang(texts, langs) if by_lang is not None else embedder.encode(texts)
+
+
 def embed_articles(
     articles: Sequence[Article],
     embedder: Embedder,
@@ -148,13 +154,15 @@ def embed_articles(
     cached = read_cache(path)
     plans = []
     todo: list[str] = []
+    langs: list[str] = []
     for a in articles:
         chunks = article_chunks(a)
         key = chunks_key(embedder.model_id, chunks)
         plans.append((a.id, chunks, key))
         if key not in cached:
             todo.extend(c.text for c in chunks)
-    fresh = embedder.encode(todo) if todo else None
+            langs.extend([a.lang] * len(chunks))
+    fresh = _encode(embedder, todo, langs) if todo else None
     entries: dict[str, np.ndarray] = {}
     pos = 0
     all_vecs, owner, all_chunks = [], [], []

@@ -145,7 +145,9 @@ def hub_pages(chunks: ChunkIndex) -> list[int]:
     np.add.at(centres, chunks.owner, chunks.vectors)
     norms = np.linalg.norm(centres, axis=1)
     unit = centres / np.maximum(norms, 1e-12)[:, None]
-    to_centre = np.einsum("ij,ij->i", chunks.vectors, unit[chunks.owner])
+    # rows need not have length 1 (ByLanguage leaves a model's part out of some articles)
+    lengths = np.maximum(np.linalg.norm(chunks.vectors, axis=1), 1e-12)
+    to_centre = np.einsum("ij,ij->i", chunks.vectors, unit[chunks.owner]) / lengths
     mean = np.bincount(chunks.owner, weights=to_centre, minlength=n) / np.maximum(counts, 1)
     many = np.flatnonzero((counts >= HUB_MIN_SECTIONS) & (norms > 0))
     spread = {int(i): 1.0 - float(mean[i]) for i in many}

@@ -30,10 +30,17 @@ class ByLanguage:
     def __init__(self, first: Any, first_langs: Sequence[str], other: Any) -> None:
         self.first, self.other = first, other
         self.first_langs = frozenset(first_langs)
-        self.model_id = f"{first.model_id}+{other.model_id}"
-        ids = [getattr(m, "query_id", m.model_id) for m in (first, other)]
-        self.query_id = "+".join(ids)
         self.encoded = 0
+
+    @property
+    def model_id(self) -> str:
+        """The key of the article vectors: both models' (asked for when vectors are needed)."""
+        return f"{self.first.model_id}+{self.other.model_id}"
+
+    @property
+    def query_id(self) -> str:
+        """The key of the tickets' vectors."""
+        return "+".join(getattr(m, "query_id", m.model_id) for m in (self.first, self.other))
 
     @property
     def runs_on(self) -> str:
@@ -52,11 +59,24 @@ class ByLanguage:
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """Embed articles with both models, side by side."""
+        return self.encode_articles(texts, [next(iter(self.first_langs), "")] * len(texts))
+
+    def encode_articles(self, texts: Sequence[str], langs: Sequence[str]) -> np.ndarray:
+        """Embed articles: the first model only reads its own languages' (zeros elsewhere).
+
+        A ticket the first model reads trusts no article in another language (`trusts`), so
+        its vector of a Dutch article would never count: leaving it out saves that work.
+        """
         import numpy as np
 
-        parts = [self.first.encode(texts), self.other.encode(texts)]
+        mine = [i for i, lang in enumerate(langs) if lang in self.first_langs]
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        if mine:
+            out[mine, : self.first.dim] = self.first.encode([texts[i] for i in mine])
+        if len(texts):
+            out[:, self.first.dim :] = self.other.encode(texts)
         self.encoded += len(texts)
-        return (np.concatenate(parts, axis=1) / np.sqrt(2.0)).astype(np.float32)
+        return out / np.float32(np.sqrt(2.0))
 
     def encode_queries(
         self, texts: Sequence[str], langs: Sequence[str | None] | None = None
