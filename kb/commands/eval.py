@@ -20,8 +20,14 @@ HELP = "Measure Recall@1/5/10, MRR@10 and nDCG@10 per language for keyword, embe
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Declare the options of `kb eval`."""
     parser.add_argument(
+        "--set",
+        dest="eval_set",
+        metavar="NAME",
+        help="a named evaluation set of this repository's evaldata/ (its articles, questions "
+        "and languages): nlfaq, nlfaq-en, nlfaq-mixed, gnome-sv-en",
+    )
+    parser.add_argument(
         "--queries",
-        required=True,
         action="extend",
         nargs="+",
         metavar="Q.jsonl",
@@ -47,7 +53,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Load the questions and the KB, rank every question in every mode, print the table."""
-    from kb.suggest.evalsets import load_queries, open_eval_set
+    from kb.suggest.evalsets import EVAL_SETS, load_queries, named_set, open_eval_set
     from kb.suggest.evaluate import evaluate
     from kb.suggest.suggester import MODES, Suggester
 
@@ -55,6 +61,15 @@ def run(args: argparse.Namespace) -> int:
     bad = [m for m in modes if m not in MODES]
     if bad or not modes:
         raise UsageError(f"--modes: unknown {', '.join(bad) or 'none'} (use {', '.join(MODES)})")
+    if args.eval_set:
+        if named_set(args.eval_set) is None:
+            raise UsageError(
+                f"--set: no evaluation set {args.eval_set} (use {', '.join(EVAL_SETS)})"
+            )
+        args.articles = args.articles or args.eval_set
+        args.queries = args.queries or [args.eval_set]
+    if not args.queries:
+        raise UsageError("give --queries Q.jsonl or --set NAME")
     queries = [q for path in args.queries for q in load_queries(path)]
     if args.articles:
         suggester = open_eval_set(args.articles, args.config)

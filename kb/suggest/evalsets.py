@@ -55,17 +55,13 @@ def _need(path: Path | str, number: int, row: dict, key: str) -> object:
     return row[key]
 
 
-def load_jsonl_kb(path: Path | str, settings: Settings | None = None) -> KnowledgeBase:
-    """Read an articles.jsonl ({id, title, body, lang}) into a KnowledgeBase of public articles."""
+def _jsonl_articles(path: Path | str) -> list[Article]:
     articles = []
-    langs: list[str] = []
     for number, row in _rows(path):
         aid = str(_need(path, number, row, "id"))
         lang = str(row.get("lang") or "en")
         title = str(row.get("title") or "")
         body = str(_need(path, number, row, "body"))
-        if lang not in langs:
-            langs.append(lang)
         meta = {
             "id": aid,
             "title": title,
@@ -76,12 +72,23 @@ def load_jsonl_kb(path: Path | str, settings: Settings | None = None) -> Knowled
         }
         made_from = digest(f"{title}\n{body}", size=16)
         articles.append(Article(f"{lang}/{aid}.md", meta, body, content_hash=made_from))
+    return articles
+
+
+def load_jsonl_kb(path: Path | str, settings: Settings | None = None) -> KnowledgeBase:
+    """Read an articles.jsonl ({id, title, body, lang}) into a KnowledgeBase of public articles."""
+    return _kb(_jsonl_articles(path), Path(path).resolve().parent, settings)
+
+
+def _kb(
+    articles: list[Article], root: Path, settings: Settings | None, langs: tuple[str, ...] = ()
+) -> KnowledgeBase:
+    langs = langs or tuple(dict.fromkeys(a.lang for a in articles))
     if settings is None:
-        root = Path(path).resolve().parent
         settings = Settings(
             root=root,
             docs_dir=root,
-            languages=tuple(langs) or ("en",),
+            languages=langs or ("en",),
             default_lang=langs[0] if langs else "en",
             kb_dir=root / ".kb",
             synonyms_file=root / "synonyms.yml",
@@ -91,7 +98,13 @@ def load_jsonl_kb(path: Path | str, settings: Settings | None = None) -> Knowled
 
 
 def load_queries(path: Path | str) -> list[Query]:
-    """Read a queries.jsonl ({id, text, gold: [ids], lang}) into Query objects."""
+    """Read a queries.jsonl ({id, text, gold: [ids], lang}) into Query objects.
+
+    A name of `EVAL_SETS` (where no such file is) stands for all of that set's questions.
+    """
+    named = named_set(path)
+    if named is not None:
+        return [q for p in named.query_paths() for q in load_queries(p)]
     out = []
     for number, row in _rows(path):
         gold = _need(path, number, row, "gold")
@@ -124,18 +137,114 @@ def eval_settings(config: str | Path, langs: tuple[str, ...]) -> Settings:
 
 
 def open_eval_set(articles: str | Path, config: str | Path) -> Suggester:
-    """A suggester over an articles.jsonl, indexed in memory, its vectors cached apart from the KB's."""
+    """A suggester over an articles.jsonl, indexed in memory, its vectors cached apart from the KB's.
+
+    `articles` may also name one of `EVAL_SETS` (where no such file is): its articles, in its
+    languages.
+    """
     from kb.search.searcher import index_in_memory
     from kb.suggest.suggester import Suggester
 
-    probe = load_jsonl_kb(articles)
+    named = named_set(articles)
+    if named is not None:
+        probe = named.load()
+        where = named.cache_name()
+    else:
+        probe = load_jsonl_kb(articles)
+        where = str(Path(articles).resolve())
     settings = eval_settings(config, probe.settings.languages)
-    kb = load_jsonl_kb(articles, settings)
-    path = Path(articles).resolve()
+    kb = named.load(settings) if named is not None else load_jsonl_kb(articles, settings)
     return Suggester.from_settings(
         settings,
         kb=kb,
         internal=False,
         searcher=index_in_memory(kb.articles, settings),
-        namespace="eval-" + digest(str(path), size=10),
+        namespace="eval-" + digest(where, size=10),
     )
+
+
+# -- named evaluation sets ---------------------------------------------------------------------
+
+# where the sets' files are: this repository's evaldata/ (paths below are relative to its parent)
+REPOSITORY = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class Part:
+    """Articles of one articles.jsonl; `half` 0 or 1 keeps every second one of its sorted ids.
+
+    `half=0` keeps the 1st, 3rd, 5th, ... id in sorted order, `half=1` the 2nd, 4th, ...; two
+    files with the same ids, one with each half, give every page once.
+    """
+
+    path: str
+    half: int | None = None
+
+    def articles(self, root: Path) -> list[Article]:
+        """The articles of this part."""
+        found = _jsonl_articles(root / self.path)
+        if self.half is None:
+            return found
+        kept = set(sorted(a.id for a in found)[self.half :: 2])
+        return [a for a in found if a.id in kept]
+
+
+@dataclass(frozen=True)
+class EvalSet:
+    """A named evaluation set: its articles, its questions (off-topic ones too), its languages."""
+
+    name: str
+    articles: tuple[Part, ...]
+    queries: tuple[str, ...]
+    languages: tuple[str, ...] = ()  # the KB's languages; () = those of the articles
+    root: Path = REPOSITORY
+
+    def query_paths(self) -> list[Path]:
+        """The question files."""
+        return [self.root / q for q in self.queries]
+
+    def load(self, settings: Settings | None = None) -> KnowledgeBase:
+        """The set's articles as a KnowledgeBase; without settings, ones for its languages."""
+        articles = [a for part in self.articles for a in part.articles(self.root)]
+        seen: set[str] = set()
+        for a in articles:
+            if a.id in seen:
+                raise KBError(f"evaluation set {self.name}: article id {a.id} twice")
+            seen.add(a.id)
+        root = (self.root / self.articles[0].path).resolve().parent
+        return _kb(articles, root, settings, self.languages)
+
+    def cache_name(self) -> str:
+        """What its vectors' cache is named by: the article files (and halves) it is made of."""
+        parts = [self.root / p.path for p in self.articles]
+        if len(parts) == 1 and self.articles[0].half is None:
+            return str(parts[0].resolve())  # the same cache as --articles FILE
+        return " ".join(
+            f"{p.resolve()}[{a.half}]" for p, a in zip(parts, self.articles, strict=True)
+        )
+
+
+_NL_QUESTIONS = ("evaldata/nlfaq/queries.jsonl", "evaldata/offtopic/nlfaq.jsonl")
+_SV_QUESTIONS = ("evaldata/gnome-sv/queries.jsonl", "evaldata/offtopic/gnome-sv.jsonl")
+_NL, _EN = "evaldata/nlfaq/articles.jsonl", "evaldata/nlfaq/articles-en.jsonl"
+
+EVAL_SETS: dict[str, EvalSet] = {
+    s.name: s
+    for s in (
+        # Dutch questions on the Dutch GNOME Help pages
+        EvalSet("nlfaq", (Part(_NL),), _NL_QUESTIONS),
+        # the same Dutch questions, every answer only in English (the same 249 pages)
+        EvalSet("nlfaq-en", (Part(_EN),), _NL_QUESTIONS, ("nl", "en")),
+        # a partly translated help centre: every second page (sorted ids) only in English
+        EvalSet("nlfaq-mixed", (Part(_EN, half=0), Part(_NL, half=1)), _NL_QUESTIONS, ("nl", "en")),
+        # Swedish questions on the English GNOME Help pages
+        EvalSet("gnome-sv-en", (Part(_EN),), _SV_QUESTIONS, ("sv", "en")),
+    )
+}
+
+
+def named_set(name: str | Path) -> EvalSet | None:
+    """The evaluation set `name` names, unless a file of that name is there."""
+    if isinstance(name, Path) or name not in EVAL_SETS or Path(name).exists():
+        return None
+    return EVAL_SETS[name]
