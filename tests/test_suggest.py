@@ -177,3 +177,21 @@ def test_suggest_many_embeds_the_batch_once() -> None:
     before = Counting.calls
     results = s.suggest_many(["query", "beta", "gamma"], ["en", "en", "en"], k=1)
     assert len(results) == 3 and Counting.calls == before + 1
+
+
+def test_a_best_article_in_another_language_meets_the_cross_language_threshold() -> None:
+    arts = [art("g", "gamma"), art("b-nl", "beta", lang="nl")]
+    emb = TableEmbedder(SPACE)
+    # the model is multilingual here: it reads the Dutch ticket and the English article
+    emb.multilingual = True  # type: ignore[attr-defined]
+    s = make(arts, FakeKeyword([]), emb, abstain_by_lang={"nl": 0.95}, abstain_cross={"nl": 0.1})
+    s.model_languages = ("en", "nl")
+    out = s.suggest("query", lang="nl")
+    assert out.suggestions[0].id == "g"  # English, the better meaning
+    assert out.abstained is False  # judged by the cross-language bar, not the Dutch one
+    strict = make(arts, FakeKeyword([]), emb, abstain_cross={"nl": 0.95})
+    strict.model_languages = ("en", "nl")
+    assert strict.suggest("query", lang="nl").abstained is True
+    # a ticket whose best article is in its own language meets its language's bar
+    assert Fusion(abstain_cross={"nl": 0.1}).threshold("nl") == Fusion().threshold("nl")
+    assert Fusion().threshold("nl", cross=True) < Fusion().threshold("nl")

@@ -187,8 +187,7 @@ class Counts:
 
     def add(self, suggester: Suggester, ranked: Sequence[Any], gold: set[str], lang: str) -> None:
         """Count one question's hybrid ranking."""
-        threshold = suggester.fusion.threshold(lang)
-        abstains = not ranked or ranked[0].confidence < threshold
+        abstains = suggester.abstains(next(iter(ranked), None), lang)
         if not gold:
             self.off_topic += 1
             self.off_topic_abstained += abstains
@@ -200,7 +199,7 @@ class Counts:
             self.right_abstained += abstains
         rest = [x for x, aid in zip(ranked, ids, strict=True) if aid not in gold]
         self.left_out += 1
-        self.left_out_abstained += not rest or rest[0].confidence < threshold
+        self.left_out_abstained += suggester.abstains(next(iter(rest), None), lang)
 
     def figures(self) -> dict[str, float]:
         """Rates: abstention precision and recall on off-topic questions, and its costs."""

@@ -353,8 +353,15 @@ class Suggester:
             picked.append(self._suggestion(shown, a, c))
             if len(picked) >= k:
                 break
-        abstained = not picked or picked[0].score < self.fusion.threshold(lang)
-        return Suggestions(abstained=abstained, suggestions=picked, lang=lang)
+        top = next(iter(ranked), None)
+        return Suggestions(abstained=self.abstains(top, lang), suggestions=picked, lang=lang)
+
+    def abstains(self, best: Candidate | None, lang: str) -> bool:
+        """True when the best candidate is too weak to suggest for a ticket in `lang`."""
+        if best is None:
+            return True
+        cross = self.articles[best.index].lang != lang
+        return best.confidence < self.fusion.threshold(lang, cross)
 
     def _suggestion(self, shown: Article, matched: Article, c: Candidate) -> Suggestion:
         chunk = self.chunks.chunks[c.chunk] if self.chunks is not None and c.chunk >= 0 else None
