@@ -148,8 +148,8 @@ def test_since_narrows_the_window(planted: Any) -> None:
         since=dt.date(2026, 9, 1),
         duplicates=False,
     )
-    assert all(m.day and m.day >= dt.date(2026, 9, 1) for m in res.matches)
-    assert res.kcs and res.kcs["tickets"] == len(res.matches) < 42
+    assert res.kcs and all(m["month"] >= "2026-09" for m in res.kcs["by_month"])
+    assert res.kcs["tickets"] == res.tickets == sum(m["tickets"] for m in res.kcs["by_month"]) < 42
 
 
 def test_cli_json_is_stable_and_strict_fails(

@@ -49,7 +49,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="skip the near-duplicate check (it embeds every article)",
     )
+    parser.add_argument(
+        "--dask",
+        metavar="ADDRESS",
+        help="answer tickets on Dask workers: a scheduler (tcp://host:8786), local or local:N",
+    )
+    parser.add_argument(
+        "--partition-size",
+        type=_positive,
+        metavar="N",
+        help="tickets per partition sent to a Dask worker (default 1000)",
+    )
     add_config_argument(parser)
+
+
+def _positive(value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of 1 or more, got {value!r}")
+    return int(value)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -60,6 +77,8 @@ def run(args: argparse.Namespace) -> int:
     settings = load_settings(args.config)
     if args.tickets and not Path(args.tickets).is_file():
         raise UsageError(f"--tickets: {args.tickets}: no such file")
+    if args.partition_size and not args.dask:
+        raise UsageError("--partition-size needs --dask")
     if args.since and args.today and args.since > args.today:
         raise UsageError(f"--since {args.since} is after --today {args.today}")
     kb = KnowledgeBase.load(settings)
@@ -71,6 +90,8 @@ def run(args: argparse.Namespace) -> int:
         today=args.today,
         min_confidence=args.min_confidence,
         duplicates=not args.no_duplicates,
+        dask=args.dask,
+        partition_size=args.partition_size,
     )
     text = render(res, len(kb.articles), args.format, settings.site_name, article_info(kb))
     if args.output:
@@ -82,6 +103,6 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write(text)
     for e in res.ticket_errors[:5]:
         print(f"kb stale: skipped ticket row: {e}", file=sys.stderr)
-    if len(res.ticket_errors) > 5:
-        print(f"kb stale: … and {len(res.ticket_errors) - 5} more bad rows", file=sys.stderr)
+    if res.ticket_error_count > 5:
+        print(f"kb stale: … and {res.ticket_error_count - 5} more bad rows", file=sys.stderr)
     return 1 if args.strict and res.counts()["error"] else 0

@@ -30,7 +30,7 @@ class Caches:
     ``articles.pickle`` (core.reading), articles as read, by file bytes;
     ``embeddings-MODEL-SET.npz`` (suggest.chunks), section vectors, by the text embedded;
     ``onnx/`` (suggest.onnx), the embedding model exported to ONNX, by the model's files;
-    ``stale-matches.json`` (stale.matching), the suggester's answers per ticket, by KB state;
+    ``stale-tickets.sqlite`` (stale.store), ticket vectors by text and model, answers by KB state;
     ``pagefind/AUDIENCE/`` (site.fast.cut), pages cut for Pagefind, by each page's identity;
     ``templates/`` (site), compiled Jinja templates, checked by Jinja itself;
     ``vocab.pickle`` (site.vocab), each article's words for browser search, by its text.
@@ -53,9 +53,9 @@ class Caches:
         return self.root / "onnx"
 
     @property
-    def matches(self) -> Path:
-        """The suggester's answers for a ticket history (`kb stale`)."""
-        return self.root / "stale-matches.json"
+    def tickets(self) -> Path:
+        """`kb stale`'s ticket store: vectors by text, model and language; answers by KB state."""
+        return self.root / "stale-tickets.sqlite"
 
     def pagefind(self, internal: bool) -> Path:
         """The pages of one audience's site, cut to what Pagefind indexes."""

@@ -3,68 +3,34 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
-import statistics
-from collections import defaultdict
-from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from kb.stale.findings import Context, Finding
+from kb.stale.versions import covered_versions, mentioned_versions, product_words
 
 if TYPE_CHECKING:
     from kb.core.article import Article
-    from kb.core.collection import KnowledgeBase
-    from kb.stale.matching import Match
+    from kb.stale.tally import Tally
 
-
-# -------------------------------------------------------------------------------
-VERSION = r"(?:version|versie|versionen|ver\.?|v)?\s*\(?\s*v?(\d+(?:\.\d+)+)(?![\d.]*\d)"
-
-
-def _version(text: str) -> tuple[int, ...]:
-    return tuple(int(p) for p in text.split("."))
-
-
-def product_words(kb: KnowledgeBase) -> dict[str, list[str]]:
-    """Distinctive lower-case words of each product name (words every product shares dropped)."""
-    names = {p.name for a in kb.articles for p in a.products}
-    words = {n: re.findall(r"\w+", n.lower()) for n in names}
-    common = set.intersection(*(set(w) for w in words.values())) if len(words) > 1 else set()
-    return {n: [w for w in ws if w not in common] or ws for n, ws in words.items()}
-
-
-def mentioned_versions(text: str, words: Sequence[str]) -> list[str]:
-    """Versions written right after one of a product's words: "app 5.0", "app (version 5.0.2)"."""
-    low = text.lower()
-    found = []
-    for w in words:
-        pattern = rf"\b{re.escape(w)}\w*\s*(?:(?:to|on|is|op|naar|till|på)\s+)?{VERSION}"
-        found += [m.group(1) for m in re.finditer(pattern, low)]
-    return found
+__all__ = ["mentioned_versions", "product_words", "ticket_drift"]
 
 
 def ticket_drift(ctx: Context) -> list[Finding]:
     """Tickets matching an article worse than they used to, or naming a newer product version."""
-    if not ctx.matches:
+    t = ctx.ticket_tally()
+    if t is None or not t.tickets:
         return []
     lim = ctx.limits
-    by_article: dict[str, list[Match]] = defaultdict(list)
-    for m in ctx.matches:
-        for aid, _ in m.top[:2]:
-            by_article[aid].append(m)
-    words = product_words(ctx.kb)
     cut = ctx.today - dt.timedelta(days=lim.drift_recent_days)
     out = []
-    for aid in sorted(by_article):
+    for aid in sorted(t.top2):
         a = ctx.kb.get(aid)
         if a is None:
             continue
-        ms = by_article[aid]
-        top = [m for m in ms if m.best == aid and m.day is not None]
-        old = [m.confidence for m in top if m.day is not None and m.day < cut]
-        new = [m.confidence for m in top if m.day is not None and m.day >= cut]
-        if len(old) >= lim.drift_min_tickets and len(new) >= lim.drift_min_tickets:
-            before, after = statistics.fmean(old), statistics.fmean(new)
+        d = t.drift.get(aid)
+        if d and d.old_n >= lim.drift_min_tickets and d.new_n >= lim.drift_min_tickets:
+            # exact sums, divided once: statistics.fmean of the same confidences
+            before, after = float(d.old) / d.old_n, float(d.new) / d.new_n
             if before - after >= lim.drift_drop:
                 out.append(
                     ctx.finding(
@@ -72,51 +38,39 @@ def ticket_drift(ctx: Context) -> list[Finding]:
                         "ticket-drift",
                         "warning",
                         f"tickets match it worse than before: mean confidence {before:.2f} before "
-                        f"{cut}, {after:.2f} since ({len(new)} tickets)",
+                        f"{cut}, {after:.2f} since ({d.new_n} tickets)",
                         before=round(before, 3),
                         after=round(after, 3),
                         since=cut.isoformat(),
-                        tickets=[m.ticket.id for m in top if m.day and m.day >= cut][:10],
+                        tickets=d.recent[:10],
                     )
                 )
-        out += _newer_versions(ctx, a, ms, words)
+        out += _newer_versions(ctx, t, a)
     return out
 
 
-def _newer_versions(
-    ctx: Context, a: Article, ms: list[Match], words: dict[str, list[str]]
-) -> list[Finding]:
+def _newer_versions(ctx: Context, t: Tally, a: Article) -> list[Finding]:
     out = []
     for p in a.products:
-        if not p.versions:
+        n = t.newer.get((a.id, p.name)) if p.versions else None
+        if n is None or len(n.days) < ctx.limits.version_min_tickets:
             continue
-        covered = max(_version(v) for v in p.versions)
-        newer: dict[str, list[Match]] = defaultdict(list)
-        for m in ms:
-            for v in mentioned_versions(m.ticket.text, words.get(p.name, [])):
-                if _version(v)[: len(covered)] > covered:
-                    newer[v].append(m)
-                    break
-        hits = sorted({m.ticket.id: m for ms_ in newer.values() for m in ms_}.values(), key=_when)
-        if len(hits) >= ctx.limits.version_min_tickets:
-            versions = sorted(newer, key=_version)
-            out.append(
-                ctx.finding(
-                    a,
-                    "ticket-drift",
-                    "warning",
-                    f"{len(hits)} tickets mention {p.name} {', '.join(versions)}; the article "
-                    f"covers up to {'.'.join(map(str, covered))}",
-                    product=p.name,
-                    covered=list(p.versions),
-                    mentioned=versions,
-                    first_seen=str(hits[0].day or ""),
-                    tickets=[m.ticket.id for m in hits][:10],
-                    ticket_count=len(hits),
-                )
+        hits = sorted(n.days.items(), key=lambda kv: (kv[1] or dt.date.min, kv[0]))
+        covered = covered_versions(p)
+        versions = sorted(n.versions, key=lambda v: tuple(int(x) for x in v.split(".")))
+        out.append(
+            ctx.finding(
+                a,
+                "ticket-drift",
+                "warning",
+                f"{len(hits)} tickets mention {p.name} {', '.join(versions)}; the article "
+                f"covers up to {'.'.join(map(str, covered))}",
+                product=p.name,
+                covered=list(p.versions),
+                mentioned=versions,
+                first_seen=str(hits[0][1] or ""),
+                tickets=[tid for tid, _ in hits][:10],
+                ticket_count=len(hits),
             )
+        )
     return out
-
-
-def _when(m: Match) -> tuple[dt.date, str]:
-    return (m.day or dt.date.min, m.ticket.id)

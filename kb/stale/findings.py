@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from kb.stale.gaps import Gap
     from kb.stale.history import GitHistory
     from kb.stale.matching import Match
+    from kb.stale.tally import Tally
 
 SEVERITIES = ("error", "warning", "info")
 DEFAULT_INTERVAL = Duration(1, "y")
@@ -63,7 +64,8 @@ class Context:
     kb: KnowledgeBase
     today: dt.date
     since: dt.date | None = None
-    matches: list[Match] | None = None
+    matches: list[Match] | None = None  # the window's answers as a list (tests, small inputs)
+    tally: Tally | None = None  # or folded as they streamed by (kb stale); one of the two
     vectors: dict[str, np.ndarray] | None = None  # article id -> unit vector
     history: GitHistory | None = None
     feedback: dict[str, dict[str, Any]] | None = None  # id -> {"helpful", "not_helpful", "reasons"}
@@ -75,6 +77,14 @@ class Context:
     ) -> Finding:
         """A finding about article `a`."""
         return Finding(rule, severity, message, a.id, self.kb.display(a), a.lang, evidence)
+
+    def ticket_tally(self) -> Tally | None:
+        """The ticket window's figures: `tally`, else `matches` folded once; None without tickets."""
+        if self.tally is None and self.matches is not None:
+            from kb.stale.tally import Tally
+
+            self.tally = Tally.of(self.matches, self.kb, self.today, self.limits.drift_recent_days)
+        return self.tally
 
     @property
     def default_interval(self) -> Duration:

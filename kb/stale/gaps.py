@@ -13,7 +13,7 @@ import logging
 import math
 import re
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -153,13 +153,32 @@ def find_gaps(
         every[m.lang].append(m)
         if m.abstained:
             by_lang[m.lang].append(m)
+
+    def recent(ms: list[Match], cap: int) -> list[Match]:
+        return sorted(ms, key=lambda m: (m.day or dt.date.min, m.ticket.id))[-cap:]
+
+    return cluster_gaps(
+        {lang: recent(ms, MAX_PER_LANG) for lang, ms in by_lang.items()},
+        {lang: [m.ticket.text for m in recent(ms, MAX_CONTRAST)] for lang, ms in every.items()},
+        distance=distance,
+        min_size=min_size,
+    )
+
+
+def cluster_gaps(
+    unanswered: Mapping[str, Sequence[Match]],
+    recent: Mapping[str, Sequence[str]],
+    *,
+    distance: float = DISTANCE,
+    min_size: int = MIN_SIZE,
+) -> list[Gap]:
+    """Gaps from the most recent unanswered tickets per language (oldest first), their terms
+    contrasted with the language's most recent ticket texts (kb.stale.tally keeps both)."""
     gaps: list[Gap] = []
-    for lang in sorted(by_lang):
-        ms = sorted(by_lang[lang], key=lambda m: (m.day or dt.date.min, m.ticket.id))
-        found = _cluster(ms[-MAX_PER_LANG:], lang, distance, min_size)
+    for lang in sorted(unanswered):
+        found = _cluster(list(unanswered[lang]), lang, distance, min_size)
         if found:
-            recent = sorted(every[lang], key=lambda m: (m.day or dt.date.min, m.ticket.id))
-            contrast = _doc_freq(recent[-MAX_CONTRAST:], lang)
+            contrast = _doc_freq(recent.get(lang, ()), lang)
             for g, docs, subjects in found:
                 g.terms = characteristic_terms(docs, contrast, lang, subjects) or g.terms
                 gaps.append(g)
@@ -177,13 +196,13 @@ def find_gaps(
     return gaps
 
 
-def _doc_freq(ms: Sequence[Match], lang: str) -> tuple[Counter[str], int]:
+def _doc_freq(texts: Sequence[str], lang: str) -> tuple[Counter[str], int]:
     """In how many of these tickets each stem occurs, and how many tickets there are."""
     surface: dict[str, Counter[str]] = defaultdict(Counter)
     df: Counter[str] = Counter()
-    for m in ms:
-        df.update(set(_tokens(m.ticket.text, lang, surface)))
-    return df, len(ms)
+    for text in texts:
+        df.update(set(_tokens(text, lang, surface)))
+    return df, len(texts)
 
 
 def characteristic_terms(

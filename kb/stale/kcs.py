@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import statistics
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -13,42 +13,37 @@ if TYPE_CHECKING:
     from kb.stale.gaps import Gap
     from kb.stale.history import GitHistory
     from kb.stale.matching import Match
+    from kb.stale.tally import Tally
 
 
-def kcs_figures(matches: Sequence[Match], kb: KnowledgeBase, gaps: Sequence[Gap]) -> dict[str, Any]:
+def kcs_figures(
+    matches: Sequence[Match] | Tally, kb: KnowledgeBase, gaps: Sequence[Gap]
+) -> dict[str, Any]:
     """Link rate, reuse per article and new versus known, overall and per month."""
-    total = len(matches)
-    linked = [m for m in matches if m.linked]
+    from kb.stale.tally import Tally
+
+    t = matches if isinstance(matches, Tally) else Tally.of(matches, kb)
+    total, linked = t.tickets, t.linked_total()
     reuse: Counter[str] = Counter()
-    for m in linked:
-        a = kb.get(m.linked or "")
-        reuse[a.source_id if a else (m.linked or "")] += 1
-    in_gaps = {t for g in gaps for t in g.tickets}
-    months: dict[str, dict[str, int]] = defaultdict(lambda: {"tickets": 0, "linked": 0})
-    per_article_month: dict[str, Counter[str]] = defaultdict(Counter)
-    for m in matches:
-        month = str(m.day)[:7] if m.day else "unknown"
-        months[month]["tickets"] += 1
-        if m.linked:
-            months[month]["linked"] += 1
-            a = kb.get(m.linked)
-            per_article_month[a.source_id if a else m.linked][month] += 1
-    by_lang: dict[str, dict[str, int]] = defaultdict(lambda: {"tickets": 0, "linked": 0})
-    for m in matches:
-        by_lang[m.lang]["tickets"] += 1
-        by_lang[m.lang]["linked"] += int(bool(m.linked))
+    for aid, n in t.linked.items():  # in the order first linked, as most_common breaks ties
+        reuse[t.source(aid)] += n
+    in_gaps = {tid for g in gaps for tid in g.tickets}
     return {
         "tickets": total,
-        "linked": len(linked),
-        "link_rate": round(len(linked) / total, 4) if total else None,
-        "known": len(linked),
-        "new": total - len(linked),
-        "new_in_gaps": sum(1 for m in matches if not m.linked and m.ticket.id in in_gaps),
+        "linked": linked,
+        "link_rate": round(linked / total, 4) if total else None,
+        "known": linked,
+        "new": total - linked,
+        "new_in_gaps": t.unlinked_in(in_gaps),
         "reuse": [{"article": aid, "tickets": n} for aid, n in reuse.most_common()],
-        "by_month": [{"month": k, **v} for k, v in sorted(months.items())],
-        "by_lang": [{"lang": k, **v} for k, v in sorted(by_lang.items())],
+        "by_month": [
+            {"month": k, "tickets": v[0], "linked": v[1]} for k, v in sorted(t.months.items())
+        ],
+        "by_lang": [
+            {"lang": k, "tickets": v[0], "linked": v[1]} for k, v in sorted(t.langs.items())
+        ],
         "article_months": {
-            aid: dict(sorted(c.items())) for aid, c in sorted(per_article_month.items())
+            aid: dict(sorted(c.items())) for aid, c in sorted(t.article_months.items())
         },
     }
 
@@ -71,7 +66,7 @@ def self_service_figures(counts: dict[str, Any] | None) -> dict[str, Any] | None
 def recorded_figures(
     events: dict[str, Any] | None,
     kb: KnowledgeBase,
-    matches: Sequence[Match] | None,
+    matches: Sequence[Match] | Tally | None,
     history: GitHistory | None,
 ) -> dict[str, Any] | None:
     """KCS figures from what agents recorded (kb serve's links and flags); None without any.
@@ -93,8 +88,13 @@ def recorded_figures(
     reuse: Counter[str] = Counter()
     for row in {(row["ticket"], source(row["article"])) for row in links}:
         reuse[row[1]] += 1
-    window = {m.ticket.id for m in matches} if matches is not None else set()
-    in_window = len(window & linked_tickets)
+    from kb.stale.tally import Tally
+
+    if isinstance(matches, Tally):  # distinct ids, counted from their hashes
+        window, in_window = matches.id_count(), matches.id_count(linked_tickets)
+    else:
+        ids = {m.ticket.id for m in matches} if matches is not None else set()
+        window, in_window = len(ids), len(ids & linked_tickets)
     fix_days: list[int] = []
     per_article: dict[str, dict[str, Any]] = {}
     for f in flags:
@@ -116,8 +116,8 @@ def recorded_figures(
     return {
         "links": len(links),
         "linked_tickets": len(linked_tickets),
-        "tickets_in_window": len(window) if matches is not None else None,
-        "link_rate": round(in_window / len(window), 4) if window else None,
+        "tickets_in_window": window if matches is not None else None,
+        "link_rate": round(in_window / window, 4) if window else None,
         "reuse": [{"article": aid, "tickets": n} for aid, n in reuse.most_common()],
         "flags": len(flags),
         "open_flags": sum(e["open"] for e in flagged),

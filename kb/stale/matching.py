@@ -1,22 +1,22 @@
-"""Match a ticket history against the KB with the suggester, caching the answers in .kb/cache.
+"""Match a ticket history against the KB with the suggester, streaming, answers kept in .kb/cache.
 
-The cache is keyed by everything that changes an answer: the model, the fusion settings and the
-content of every live article. When the KB is unchanged a second run reads every answer back and
-never loads the model or opens the index.
+Tickets arrive one at a time and leave as `Match`es, in batches: each batch's answers are looked
+up in the ticket store (kb.stale.store) by the KB state, and only the tickets it has no answer
+for go to a solver: the suggester in this process (`LocalSolver`), or Dask workers
+(kb.stale.dask_run). Nothing here holds more than a few batches.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import itertools
 import json
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from kb.core import cache
 from kb.core.cache import digest
 from kb.core.lang import guess_lang
 from kb.suggest.tickets import Ticket
@@ -26,9 +26,11 @@ if TYPE_CHECKING:
     from kb.suggest.suggester import Suggestions
 
 log = logging.getLogger(__name__)
-CACHE_VERSION = 2
 TOP = 3  # candidates kept per ticket
-BATCH = 256  # tickets suggested (and cached) per step
+BATCH = 256  # tickets looked up, suggested and stored per step
+Answer = tuple[
+    bool, tuple[tuple[str, float], ...]
+]  # abstained, (article id, confidence) best first
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,61 @@ class Matcher(Protocol):
         ...
 
 
+class AnswerStore(Protocol):
+    """Where answers are kept between runs (kb.stale.store.TicketStore)."""
+
+    def answers(self, keys: Sequence[str]) -> dict[str, Answer]:
+        """The stored answers of these keys."""
+        ...
+
+    def put_answers(self, answers: dict[str, Answer]) -> None:
+        """Store answers."""
+        ...
+
+
+def answer_key(text: str, lang: str | None) -> str:
+    """The key of one ticket's answer within a KB state: its language and text."""
+    return digest(lang or "", text, size=20)
+
+
+Job = tuple[Any, list[str], list[str]]  # (what the caller needs back, texts, languages)
+
+
+class Solver(Protocol):
+    """Answers jobs of tickets, yielding (tag, answers) in the order the jobs came."""
+
+    def solve(self, jobs: Iterable[Job]) -> Iterator[tuple[Any, list[Answer]]]:
+        """One list of answers per job, in order."""
+        ...
+
+
+def answers_of(found: Sequence[Suggestions]) -> list[Answer]:
+    """The compact form of the suggester's answers: abstained and the best TOP candidates."""
+    return [
+        (bool(s.abstained), tuple((x.id, float(x.score)) for x in s.suggestions[:TOP]))
+        for s in found
+    ]
+
+
+class LocalSolver:
+    """Answers jobs in this process with a suggester, built on the first job that needs one."""
+
+    def __init__(self, matcher: Callable[[], Matcher]) -> None:
+        self.matcher = matcher
+        self.engine: Matcher | None = None
+
+    def solve(self, jobs: Iterable[Job]) -> Iterator[tuple[Any, list[Answer]]]:
+        """Answer each job in turn."""
+        for tag, texts, langs in jobs:
+            if not texts:
+                yield tag, []
+                continue
+            if self.engine is None:
+                self.engine = self.matcher()
+            found = self.engine.suggest_many(texts, list(langs), k=TOP)
+            yield tag, answers_of(found)
+
+
 def ticket_day(ticket: Ticket) -> dt.date | None:
     """The ticket's creation date (None when missing or unreadable)."""
     raw = ticket.created.strip()
@@ -78,15 +135,18 @@ def ticket_day(ticket: Ticket) -> dt.date | None:
         return None
 
 
-def in_window(tickets: Sequence[Ticket], since: dt.date | None, today: dt.date) -> list[Ticket]:
+def window(tickets: Iterable[Ticket], since: dt.date | None, today: dt.date) -> Iterator[Ticket]:
     """Tickets created from `since` up to and including `today` (undated tickets are kept)."""
-    out = []
     for t in tickets:
         day = ticket_day(t)
         if day is not None and (day > today or (since is not None and day < since)):
             continue
-        out.append(t)
-    return out
+        yield t
+
+
+def in_window(tickets: Sequence[Ticket], since: dt.date | None, today: dt.date) -> list[Ticket]:
+    """The tickets of `window` as a list."""
+    return list(window(tickets, since, today))
 
 
 def kb_key(kb: KnowledgeBase, model_id: str, extra: Any = None) -> str:
@@ -103,24 +163,57 @@ def kb_key(kb: KnowledgeBase, model_id: str, extra: Any = None) -> str:
     return digest(*parts)
 
 
-def _text_key(text: str, lang: str | None) -> str:
-    return digest(lang or "", text, size=20)
+@dataclass
+class Counts:
+    """How a stream of tickets was answered: from the store or by the solver."""
+
+    tickets: int = 0
+    cached: int = 0
+    answered: int = 0
 
 
-class MatchCache:
-    """Answers per ticket text, valid for one KB state (a JSON file in the cache folder)."""
+def stream_matches(
+    tickets: Iterable[Ticket],
+    solver: Solver,
+    *,
+    languages: Sequence[str],
+    default_lang: str,
+    store: AnswerStore | None = None,
+    batch: int = BATCH,
+    counts: Counts | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> Iterator[Match]:
+    """Answer tickets as they come, reusing stored answers; yields them in the order given."""
+    counts = counts if counts is not None else Counts()
+    langs_ = tuple(languages)
 
-    def __init__(self, path: Path | None, key: str) -> None:
-        self.path = path
-        self.key = key
-        self.hits = 0
-        found = cache.load(path, CACHE_VERSION, key) if path is not None else None
-        self.entries: dict[str, list[Any]] = found if isinstance(found, dict) else {}
+    def jobs() -> Iterator[Job]:
+        it = iter(tickets)
+        while chunk := list(itertools.islice(it, batch)):
+            langs = [t.lang or guess_lang(t.text, langs_, default_lang) for t in chunk]
+            keys = [answer_key(t.text, lang) for t, lang in zip(chunk, langs, strict=True)]
+            known = store.answers(keys) if store is not None else {}
+            todo: dict[str, int] = {}
+            for i, key in enumerate(keys):
+                if key not in known:
+                    todo.setdefault(key, i)
+            rows = list(todo.values())
+            tag = (chunk, langs, keys, known, rows)
+            yield tag, [chunk[i].text for i in rows], [langs[i] for i in rows]
 
-    def save(self) -> None:
-        """Write the cache atomically."""
-        if self.path is not None:
-            cache.save(self.path, CACHE_VERSION, self.key, self.entries)
+    for (chunk, langs, keys, known, rows), answers in solver.solve(jobs()):
+        fresh = {keys[i]: a for i, a in zip(rows, answers, strict=True)}
+        if store is not None and fresh:
+            store.put_answers(fresh)
+        known.update(fresh)
+        counts.tickets += len(chunk)
+        counts.cached += sum(1 for k in keys if k not in fresh)
+        counts.answered += len(fresh)
+        for t, lang, key in zip(chunk, langs, keys, strict=True):
+            abstained, top = known[key]
+            yield Match(t, ticket_day(t), lang, bool(abstained), tuple(top))
+        if progress is not None:
+            progress(counts.tickets)
 
 
 def match_tickets(
@@ -129,57 +222,22 @@ def match_tickets(
     *,
     languages: Sequence[str],
     default_lang: str,
-    cache: MatchCache | None = None,
-    progress: Callable[[int, int], None] | None = None,
+    store: AnswerStore | None = None,
 ) -> list[Match]:
-    """Answer every ticket, reusing cached answers; `matcher` is only built when needed."""
-    langs = [t.lang or guess_lang(t.text, tuple(languages), default_lang) for t in tickets]
-    keys = [_text_key(t.text, lang) for t, lang in zip(tickets, langs, strict=True)]
-    entries = cache.entries if cache is not None else {}
-    todo: list[int] = []
-    seen: set[str] = set()
-    for i, key in enumerate(keys):
-        if key not in entries and key not in seen:
-            seen.add(key)
-            todo.append(i)
-    if cache is not None:
-        cache.hits = sum(1 for key in keys if key in entries)
-    if todo:
-        engine = matcher()
-        for start in range(0, len(todo), BATCH):
-            batch = todo[start : start + BATCH]
-            answers = engine.suggest_many(
-                [tickets[i].text for i in batch], [langs[i] for i in batch], k=TOP
-            )
-            for i, ans in zip(batch, answers, strict=True):
-                entries[keys[i]] = [
-                    bool(ans.abstained),
-                    [[s.id, float(s.score)] for s in ans.suggestions[:TOP]],
-                ]
-            if cache is not None:
-                cache.save()
-            if progress is not None:
-                progress(min(start + BATCH, len(todo)), len(todo))
-    out = []
-    for t, lang, key in zip(tickets, langs, keys, strict=True):
-        abstained, top = entries[key]
-        out.append(
-            Match(
-                ticket=t,
-                day=ticket_day(t),
-                lang=lang,
-                abstained=bool(abstained),
-                top=tuple((str(i), float(c)) for i, c in top),
-            )
-        )
-    return out
+    """Answer every ticket of a list (see `stream_matches`); `matcher` is built only when needed."""
+    solver = LocalSolver(matcher)
+    return list(
+        stream_matches(tickets, solver, languages=languages, default_lang=default_lang, store=store)
+    )
+
+
+def threshold(m: Match, below: float | None) -> Match:
+    """Treat an answer whose confidence is below `below` as an abstention too (None: unchanged)."""
+    if below is None or m.abstained or m.confidence >= below:
+        return m
+    return dataclasses.replace(m, abstained=True)
 
 
 def with_threshold(matches: Sequence[Match], below: float | None) -> list[Match]:
-    """Treat answers whose confidence is below `below` as abstentions too (None: unchanged)."""
-    if below is None:
-        return list(matches)
-    return [
-        m if m.abstained or m.confidence >= below else dataclasses.replace(m, abstained=True)
-        for m in matches
-    ]
+    """`threshold` over a list of matches."""
+    return [threshold(m, below) for m in matches]

@@ -57,8 +57,9 @@ def to_data(res: Result, articles: int) -> dict[str, Any]:
             "findings": len(res.findings),
             **res.counts(),
             "by_rule": dict(sorted(by_rule.items())),
-            "tickets": len(res.matches) if res.tickets_file else None,
-            "ticket_errors": len(res.ticket_errors),
+            "tickets": res.tickets if res.tickets_file else None,
+            "ticket_errors": res.ticket_error_count,
+            **({"notes": res.notes} if res.notes else {}),  # caps reached (kb.stale.tally)
         },
         "findings": [f.to_dict() for f in res.findings],
         "gaps": [g.to_dict() for g in res.gaps],
@@ -140,6 +141,7 @@ def render_text(res: Result, articles: int, info: Info | None = None) -> str:
             for g in res.gaps
         ]
         out += _table(rows, ["GAP", "LANG", "TICKETS", "TOP TERMS", "EXAMPLE"])
+    out += [f"Note: {n}" for n in res.notes]
     if not res.gaps and res.kcs and res.kcs["new"]:
         out += [
             "",

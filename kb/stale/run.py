@@ -11,18 +11,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from kb.stale.findings import DEFAULT_INTERVAL, Context, Finding, Limits
-from kb.stale.gaps import Gap, find_gaps, search_gaps
+from kb.stale.gaps import Gap, cluster_gaps, search_gaps
 from kb.stale.history import GitHistory
 from kb.stale.kcs import kcs_figures, recorded_figures, self_service_figures
-from kb.stale.matching import MatchCache, in_window, kb_key, match_tickets, with_threshold
+from kb.stale.matching import Counts, LocalSolver, Solver, kb_key, stream_matches, threshold, window
 from kb.stale.rules import run_rules
+from kb.stale.tally import Tally
 
 if TYPE_CHECKING:
     import numpy as np
 
     from kb.core.collection import KnowledgeBase
     from kb.core.settings import Settings
-    from kb.stale.matching import Match
+    from kb.stale.store import TicketStore
     from kb.suggest.embedders import Embedder
 
 log = logging.getLogger(__name__)
@@ -40,8 +41,11 @@ class Result:
     gaps: list[Gap] = field(default_factory=list)
     kcs: dict[str, Any] | None = None
     freshness: list[dict[str, Any]] = field(default_factory=list)
-    matches: list[Match] = field(default_factory=list)
-    ticket_errors: list[str] = field(default_factory=list)
+    tally: Tally | None = None  # the ticket window's figures (kb.stale.tally), with --tickets
+    tickets: int | None = None  # tickets in the window (None without a ticket file)
+    ticket_errors: list[str] = field(default_factory=list)  # the first bad rows (capped)
+    ticket_error_count: int = 0  # every bad row
+    notes: list[str] = field(default_factory=list)  # caps that were reached, said in the report
     stats: dict[str, Any] = field(default_factory=dict)
     searches: dict[str, Any] | None = None  # kb serve's search analytics (kb.server.events)
     search_gaps: list[dict[str, Any]] = field(default_factory=list)
@@ -156,20 +160,35 @@ def analyse(
     min_confidence: float | None = None,
     rules: bool = True,
     duplicates: bool = True,
+    dask: str | None = None,
+    partition_size: int | None = None,
 ) -> Result:
-    """Gather every signal and run the rules (rules=False: only tickets, gaps and KCS figures)."""
+    """Gather every signal and run the rules (rules=False: only tickets, gaps and KCS figures).
+
+    Tickets stream through (kb.stale.matching) into a Tally; `dask` (a scheduler address,
+    "local" or "local:N") answers them on Dask workers, `partition_size` tickets at a time.
+    """
     from kb.suggest.embedders import settings_embedder
 
     today = today or settings.today or dt.date.today()
+    limits = limits or Limits()
     started = time.perf_counter()
     res = Result(today, since, str(tickets_file) if tickets_file else None)
     history = GitHistory(settings.docs_dir)
     embedder = embedder or settings_embedder(settings)
     if tickets_file is not None:
-        res.matches = _matches(settings, kb, tickets_file, since, today, embedder, res)
-        res.matches = with_threshold(res.matches, min_confidence)
-        res.gaps = find_gaps(res.matches)
-        res.kcs = kcs_figures(res.matches, kb, res.gaps)
+        res.tally = _tally(
+            settings, kb, tickets_file, (since, today), embedder, res, limits, min_confidence,
+            dask=dask, partition_size=partition_size,
+        )  # fmt: skip
+        res.tickets = res.tally.tickets
+        res.gaps = cluster_gaps(res.tally.gap_tickets(), res.tally.recent_texts())
+        res.kcs = kcs_figures(res.tally, kb, res.gaps)
+        for lang, (kept, total) in res.tally.capped().items():
+            res.notes.append(
+                f"content gaps ({lang}): clustered the {kept:,} most recent of the {total:,} "
+                "tickets with no good article (the cap per language)"
+            )
     events = load_events(settings, since)
     if events is not None:
         res.searches = events["searches"]
@@ -177,8 +196,7 @@ def analyse(
         res.self_service = self_service_figures(events["self_service"])
     recorded = load_kcs(settings, since)
     if recorded is not None:  # what agents recorded beats what the ticket text suggests
-        matched = res.matches if tickets_file is not None else None
-        res.kcs_recorded = recorded_figures(recorded, kb, matched, history)
+        res.kcs_recorded = recorded_figures(recorded, kb, res.tally, history)
     res.stats["tickets_seconds"] = round(time.perf_counter() - started, 2)
     if not rules:
         return res
@@ -187,12 +205,12 @@ def analyse(
         kb=kb,
         today=today,
         since=since,
-        matches=res.matches if tickets_file is not None else None,
+        tally=res.tally,
         vectors=vectors,
         history=history,
         feedback=load_feedback(settings, since),
         gaps=res.gaps,
-        limits=limits or Limits(),
+        limits=limits,
     )
     res.findings = run_rules(ctx)
     res.freshness = freshness(kb, today, history)
@@ -200,41 +218,78 @@ def analyse(
     return res
 
 
-def _matches(
+def _tally(
     settings: Settings,
     kb: KnowledgeBase,
     tickets_file: str | Path,
-    since: dt.date | None,
-    today: dt.date,
+    dates: tuple[dt.date | None, dt.date],
     embedder: Embedder,
     res: Result,
-) -> list[Match]:
-    from kb.suggest.suggester import Fusion, Suggester
-    from kb.suggest.tickets import read_tickets
+    limits: Limits,
+    min_confidence: float | None,
+    *,
+    dask: str | None,
+    partition_size: int | None,
+) -> Tally:
+    """Stream the window's tickets through the suggester (or Dask) into a Tally."""
+    from kb.stale.store import TicketStore, query_id
+    from kb.suggest.suggester import Fusion
+    from kb.suggest.tickets import TicketStream
 
-    tf = read_tickets(tickets_file)
-    res.ticket_errors = [str(e) for e in tf.errors]
-    for e in tf.errors[:20]:
+    stream = TicketStream(tickets_file)
+    key = kb_key(kb, query_id(embedder), Fusion())
+    store = TicketStore(settings.caches.tickets if settings.cache else None)
+    store.use_answers(key)
+    solver: Solver
+    if dask:
+        from kb.stale.dask_run import DaskSolver
+
+        solver = DaskSolver(dask, settings, kb, key)
+        batch = partition_size or DaskSolver.PARTITION
+    else:
+        solver = LocalSolver(lambda: _engine(settings, kb, embedder, store))
+        batch = partition_size or 256
+    counts = Counts()
+    tally = Tally(kb, dates[1], limits.drift_recent_days)
+
+    def progress(done: int) -> None:
+        log.info("matched %d tickets (%d answered now)", done, counts.answered)
+
+    try:
+        for m in stream_matches(
+            window(stream, *dates),
+            solver,
+            languages=settings.languages,
+            default_lang=settings.default_lang,
+            store=store,
+            batch=batch,
+            counts=counts,
+            progress=progress,
+        ):
+            tally.add(threshold(m, min_confidence))
+    finally:
+        store.close()
+        getattr(solver, "close", lambda: None)()
+    res.ticket_errors = [str(e) for e in stream.errors]
+    res.ticket_error_count = stream.error_count
+    for e in stream.errors[:20]:
         log.warning("%s", e)
-    tickets = in_window(tf.tickets, since, today)
-    cache = MatchCache(
-        settings.caches.matches if settings.cache else None,
-        kb_key(kb, getattr(embedder, "query_id", embedder.model_id), Fusion()),
+    engine = getattr(solver, "engine", None)
+    res.stats.update(
+        tickets_read=stream.read,
+        tickets=counts.tickets,
+        cached=counts.cached,
+        answered=counts.answered,
+        embedded=getattr(engine, "embedded", None),
+        vectors_cached=store.vector_hits,
     )
+    return tally
 
-    def engine() -> Suggester:
-        return Suggester.from_settings(settings, kb=kb, embedder=embedder)
 
-    def progress(done: int, total: int) -> None:
-        log.info("matched %d of %d new tickets", done, total)
+def _engine(settings: Settings, kb: KnowledgeBase, embedder: Embedder, store: TicketStore) -> Any:
+    """The suggester of this process, its ticket vectors kept in the store."""
+    from kb.stale.store import StoredVectors
 
-    matches = match_tickets(
-        tickets,
-        engine,
-        languages=settings.languages,
-        default_lang=settings.default_lang,
-        cache=cache,
-        progress=progress,
-    )
-    res.stats.update(tickets_read=len(tf.tickets), tickets=len(tickets), cached=cache.hits)
-    return matches
+    engine = cast("StoredVectors", StoredVectors.from_settings(settings, kb=kb, embedder=embedder))
+    engine.store = store
+    return engine

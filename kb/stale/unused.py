@@ -54,17 +54,18 @@ def _head(ctx: Context, key: str, members: list[Article]) -> Article:
 
 def unused(ctx: Context) -> list[Finding]:
     """Translation groups no ticket was linked to, when the window is big enough to tell."""
-    if ctx.matches is None:
+    t = ctx.ticket_tally()
+    if t is None:
         return []
     groups = translation_groups(ctx)
     if not groups:
         return []
     used: Counter[str] = Counter()
-    for m in ctx.matches:
-        linked = ctx.kb.get(m.linked) if m.linked else None
+    for aid, count in t.linked.items():
+        linked = ctx.kb.get(aid)
         if linked is not None and linked.source_id in groups:
-            used[linked.source_id] += 1
-    tickets, linked_total, n = len(ctx.matches), sum(used.values()), len(groups)
+            used[linked.source_id] += count
+    tickets, linked_total, n = t.tickets, sum(used.values()), len(groups)
     per_article = linked_total / n
     need = needed_per_article(n, ctx.limits.unused_miss_chance)
     numbers = {
