@@ -267,7 +267,8 @@ def _cluster(
     if len(ms) < min_size:
         return []
     import numpy as np
-    from sklearn.cluster import AgglomerativeClustering
+    from scipy.cluster.hierarchy import fcluster, linkage
+    from scipy.spatial.distance import squareform
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     surface: dict[str, Counter[str]] = defaultdict(Counter)
@@ -278,21 +279,25 @@ def _cluster(
             surface[stem][word] += 1
     if sum(1 for d in docs if d) < min_size:
         return []
-    vec = TfidfVectorizer(analyzer=lambda d: d, sublinear_tf=True, min_df=2)
+    vec = TfidfVectorizer(analyzer=lambda d: d, sublinear_tf=True, min_df=2, dtype=np.float32)
     try:
         x = vec.fit_transform(docs)
     except ValueError:  # no term in two tickets: nothing clusters
         return []
-    sims = (x @ x.T).toarray()
-    dist = np.clip(1.0 - sims, 0.0, 2.0)
-    np.fill_diagonal(dist, 0.0)
+    # one float32 n x n matrix, changed in place (n is at most MAX_PER_LANG), then its upper half
+    dist = (x @ x.T).toarray()
+    np.subtract(np.float32(1.0), dist, out=dist)
+    np.clip(dist, 0.0, 2.0, out=dist)
     empty = np.asarray(x.sum(axis=1)).ravel() == 0
     dist[empty, :] = 2.0
     dist[:, empty] = 2.0
     np.fill_diagonal(dist, 0.0)
-    labels = AgglomerativeClustering(
-        n_clusters=None, metric="precomputed", linkage="average", distance_threshold=distance
-    ).fit_predict(dist)
+    condensed = squareform(dist, checks=False)
+    del dist
+    # average linkage, merged while below `distance` (fcluster's t keeps merges at or below it)
+    tree = linkage(condensed, method="average")
+    del condensed
+    labels = fcluster(tree, t=float(np.nextafter(distance, 0.0)), criterion="distance")
     vocab = vec.get_feature_names_out()
     out = []
     for label in sorted(set(labels.tolist())):
