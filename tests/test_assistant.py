@@ -9,8 +9,10 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
+import jsonschema
 import pytest
 from conftest import CHROMIUM, CHROMIUM_ARGS, need_chromium
 from test_internal_site import PASSWORD, USER, Served, kb, origin, serve_sample, sign_in
@@ -42,22 +44,36 @@ def test_the_assistant_page_is_on_the_agents_site_only(served: Served) -> None:
     assert r.status_code == 401 and "data-kb-assist" not in r.text  # the sign-in page
 
 
+def conforms(spec: dict[str, Any], response: httpx.Response, schema: str) -> None:
+    """The answer is what the server's OpenAPI description says."""
+    root = {"$ref": f"#/components/schemas/{schema}", "components": spec["components"]}
+    jsonschema.validate(response.json(), root)
+
+
 def test_an_agent_links_flags_and_drafts_and_kb_stale_counts_them(served: Served) -> None:
     cookie = sign_in(served.base)
     with api(served, cookie) as c:
+        spec = c.get("/api/openapi.json").json()
+        assert {"/api/links", "/api/flags", "/api/drafts"} <= set(spec["paths"])
+        assert set(spec["paths"]["/api/flags"]) == {"get", "post"}
         r = c.post("/api/suggest", json={"text": TICKET_TEXT, "lang": "en"})
         assert r.status_code == 200, r.text
         first = r.json()["suggestions"][0]
         assert first["id"] == "reset-password"
         linked = {"ticket": "T-4242", "article": first["id"], "lang": "en"}
-        assert c.post("/api/links", json=linked).status_code == 201
+        new = c.post("/api/links", json=linked)
+        assert new.status_code == 201
+        conforms(spec, new, "Linked")
         assert c.post("/api/links", json=linked).status_code == 200  # once per ticket and article
         flag = {
             "article": "sop-approve-refund",
             "reason": "outdated",
             "comment": "limit is 100 EUR",
         }
-        assert c.post("/api/flags", json=flag).status_code == 201
+        flagged = c.post("/api/flags", json=flag)
+        assert flagged.status_code == 201
+        conforms(spec, flagged, "Flagged")
+        conforms(spec, c.get("/api/flags"), "Flags")
         assert c.post("/api/flags", json={**flag, "reason": "bad"}).status_code == 400
         assert c.post("/api/flags", json={**flag, "article": "nope"}).status_code == 404
         draft = c.post(
@@ -69,6 +85,7 @@ def test_an_agent_links_flags_and_drafts_and_kb_stale_counts_them(served: Served
             },
         )
         assert draft.status_code == 201, draft.text
+        conforms(spec, draft, "Draft")
         body = draft.json()
         assert body["path"] is None and body["filename"].endswith(".md")
         assert (

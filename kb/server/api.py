@@ -155,7 +155,7 @@ class Api:
     async def openapi(self, request: Request) -> Response:
         """GET /api/openapi.json."""
         self.internal(request)
-        return JSONResponse(spec(self.languages, self.options.max_body))
+        return JSONResponse(spec(self.languages, self.options.max_body, self.options.internal))
 
     async def search(self, request: Request) -> Response:
         """GET /api/search?q=&lang=&limit=: public articles only (a wrong token is still a 401)."""

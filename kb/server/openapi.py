@@ -7,6 +7,7 @@ from typing import Any
 from kb import __version__
 from kb.server import events, feedback
 from kb.server.event_schemas import event_schemas
+from kb.server.openapi_agents import SESSION, agent_paths, agent_schemas
 
 REASONS = list(feedback.REASONS)
 NON_BLANK = r"\S"  # at least one character that is not white space
@@ -170,10 +171,22 @@ FRESHDESK = {
 }
 
 
-def spec(languages: list[str], max_body: int) -> dict[str, Any]:
-    """Return the OpenAPI description for a server of these languages and body limit."""
+def spec(languages: list[str], max_body: int, agents: bool = False) -> dict[str, Any]:
+    """Return the OpenAPI description for a server of these languages and body limit.
+
+    `agents`: the agents' server (kb serve --internal), with the ticket assistant's endpoints.
+    """
     lang = {"type": "string", "enum": languages}
     optional_lang = {"type": ["string", "null"], "enum": [*languages, None]}
+    out = _spec(lang, optional_lang, max_body)
+    if agents:
+        out["paths"] |= agent_paths(ERRORS | AUTH_ERRORS | {"404": _error("No such article")})
+        out["components"]["schemas"] |= agent_schemas(optional_lang)
+        out["components"]["securitySchemes"]["session"] = SESSION
+    return out
+
+
+def _spec(lang: dict[str, Any], optional_lang: dict[str, Any], max_body: int) -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
         "info": {
