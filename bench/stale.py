@@ -162,7 +162,11 @@ def main() -> int:
     p.add_argument("--model", default="all-MiniLM-L6-v2", help="kb.model setting (hash: no model)")
     p.add_argument("--before", metavar="DIR", help="a copy of kb to compare with (PYTHONPATH)")
     p.add_argument(
-        "--steps", type=int, default=4, choices=(1, 2, 3, 4), help="runs of: " + ", ".join(STEPS)
+        "--steps",
+        type=int,
+        default=4,
+        choices=(1, 2, 3, 4),
+        help="runs of: " + ", ".join(STEPS).replace("%", "%%"),
     )
     p.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = p.parse_args()
