@@ -43,6 +43,23 @@ def test_onnx_gives_torch_vectors_one_by_one_and_in_batches(tmp_path: Path) -> N
     np.testing.assert_allclose(np.linalg.norm(many, axis=1), 1.0, atol=1e-5)
 
 
+def test_a_checked_export_embeds_articles_without_torch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After one process exported and checked the model, articles need no torch: same vectors."""
+    from kb.suggest import embedders
+
+    want = SentenceTransformerEmbedder(backend="torch").encode(TEXTS * 3)
+    assert SentenceTransformerEmbedder(cache_dir=tmp_path).runs_on == "onnx"  # export, check
+    monkeypatch.setattr(embedders, "_MODELS", {})  # what a later process has: no model loaded
+    later = SentenceTransformerEmbedder(cache_dir=tmp_path)
+    few, many = later.encode(TEXTS[:2]), later.encode(TEXTS * 3)  # one by one, and batched
+    assert embedders._MODELS == {}  # torch's model was never loaded
+    assert later.light is not None and later.dim == 384
+    assert _cos(few, want[:2]).min() > 0.9999
+    assert _cos(many, want).min() > 0.9999  # the long text too: truncated where torch cuts it
+
+
 def test_the_export_is_cached_and_reused(tmp_path: Path) -> None:
     emb = SentenceTransformerEmbedder(backend="onnx", cache_dir=tmp_path)
     attention = emb.model[0].auto_model.config._attn_implementation

@@ -147,20 +147,27 @@ class SentenceTransformerEmbedder:
         return "onnx" if fast.query_path == fast.path else "onnx, int8 queries"
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        """Embed texts in batches; rows are normalised so a dot product is the cosine."""
-        return self._encode(texts, queries=False)
+        """Embed texts in batches; rows are normalised so a dot product is the cosine.
+
+        Until the full model is loaded, they run on a checked ONNX export without torch (the
+        same full-precision graph and word pieces, so the same vectors).
+        """
+        return self._light_or_full(texts, queries=False)
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         """Embed tickets or questions (int8 weights with `onnx-int8`), to compare with articles.
 
         Until the full model is loaded, tickets run on a checked ONNX export without torch.
         """
+        return self._light_or_full(texts, queries=True)
+
+    def _light_or_full(self, texts: Sequence[str], queries: bool) -> np.ndarray:
         light = self.light
         if light is not None and self.name not in _MODELS and texts:
-            vectors = light[0].encode(list(texts), self.batch_size, queries=True)
+            vectors = light[0].encode(list(texts), self.batch_size, queries=queries)
             self.encoded += len(texts)
             return vectors
-        return self._encode(texts, queries=True)
+        return self._encode(texts, queries=queries)
 
     @property
     def light(self) -> tuple[Any, int] | None:

@@ -1,10 +1,10 @@
-"""Tickets on a checked ONNX export without torch: the model's own tokenizer.json and ONNX Runtime.
+"""Texts on a checked ONNX export without torch: the model's own tokenizer.json and ONNX Runtime.
 
 Loading torch and sentence-transformers takes 5-15 s; a ticket needs neither once the model has
 been exported and checked. When kb.suggest.onnx has checked an export, it also checks that the
 `tokenizers` library, reading the model's tokenizer.json, gives sentence-transformers' word
 pieces for the probe texts, and writes a marker beside the export. A later process that finds
-the marker runs tickets on ONNX Runtime alone; articles to embed still load the full model.
+the marker runs tickets, and articles to embed, on ONNX Runtime alone.
 """
 
 from __future__ import annotations
