@@ -53,6 +53,7 @@ def test_a_checked_export_embeds_articles_without_torch(
     assert SentenceTransformerEmbedder(cache_dir=tmp_path).runs_on == "onnx"  # export, check
     monkeypatch.setattr(embedders, "_MODELS", {})  # what a later process has: no model loaded
     later = SentenceTransformerEmbedder(cache_dir=tmp_path)
+    assert later.dim == 384 and later._light is False  # read off the marker, nothing opened
     few, many = later.encode(TEXTS[:2]), later.encode(TEXTS * 3)  # one by one, and batched
     assert embedders._MODELS == {}  # torch's model was never loaded
     assert later.light is not None and later.dim == 384

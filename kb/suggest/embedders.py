@@ -173,17 +173,19 @@ class SentenceTransformerEmbedder:
     def light(self) -> tuple[Any, int] | None:
         """The torch-free ticket encoder of a checked export (kb.suggest.onnx_light), if any."""
         if self._light is False:
-            self._light = None
-            if self.backend != "torch":
-                from kb.suggest import onnx_light
+            with _LOCK:  # a ticket embedded on another thread may be loading it right now
+                if self._light is False:
+                    found = None
+                    if self.backend != "torch":
+                        from kb.suggest import onnx_light
 
-                with _LOCK:
-                    self._light = onnx_light.load(
-                        self.name,
-                        model_path(self.name),
-                        self.cache_dir,
-                        self.backend == "onnx-int8",
-                    )
+                        found = onnx_light.load(
+                            self.name,
+                            model_path(self.name),
+                            self.cache_dir,
+                            self.backend == "onnx-int8",
+                        )
+                    self._light = found
         return self._light
 
     def _encode(self, texts: Sequence[str], queries: bool) -> np.ndarray:
@@ -210,10 +212,14 @@ class SentenceTransformerEmbedder:
 
     @property
     def dim(self) -> int:
-        """Length of the vectors."""
-        light = self.light
-        if light is not None and light[1] and self.name not in _MODELS:
-            return int(light[1])
+        """Length of the vectors (from a checked export's marker, without opening it, if any)."""
+        if self.name not in _MODELS and self.backend != "torch":
+            from kb.suggest import onnx_light
+
+            int8 = self.backend == "onnx-int8"
+            known = onnx_light.checked_dim(self.name, model_path(self.name), self.cache_dir, int8)
+            if known:
+                return known
         model = self.model
         get = getattr(model, "get_embedding_dimension", None) or getattr(
             model, "get_sentence_embedding_dimension", None

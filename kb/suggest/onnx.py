@@ -9,6 +9,7 @@ Runtime gives the same vectors as torch for a few probe texts. Any failure means
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 import re
@@ -127,6 +128,7 @@ def _session(path: Path, threads: int) -> Any:
     return ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
 
 
+@functools.lru_cache(maxsize=16)  # package metadata is slow to read (about 50 ms)
 def model_fingerprint(name: str, location: str) -> str:
     """A key for the exported file: model name and files, torch and sentence-transformers versions.
 

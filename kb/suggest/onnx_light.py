@@ -84,6 +84,22 @@ def write_marker(encoder: Any, st_model: Any, location: str) -> bool:
     return True
 
 
+def checked_dim(name: str, location: str, cache_dir: Path | None, int8: bool) -> int | None:
+    """The vector length a checked export's marker records (no session opened), if there is one."""
+    from kb.suggest.onnx import export_paths
+
+    if cache_dir is None:
+        return None
+    _, path = export_paths(name, location, Caches(cache_dir).onnx, int8)
+    try:
+        record = json.loads(marker_path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    dim = record.get("dim") if isinstance(record, dict) else None
+    ok = record.get("version") == LIGHT_VERSION and isinstance(dim, int) and dim > 0
+    return dim if ok else None
+
+
 def load(name: str, location: str, cache_dir: Path | None, int8: bool) -> tuple[Any, int] | None:
     """A torch-free query encoder and the vector length, or None when no checked export exists."""
     from kb.suggest.onnx import OnnxEncoder, export_paths
