@@ -189,3 +189,28 @@ def test_a_few_texts_run_on_one_thread_with_the_same_vectors() -> None:
         np.testing.assert_allclose(alone[0], together[0], atol=1e-5)
     finally:
         torch.set_num_threads(before)
+
+
+@pytest.mark.parametrize(
+    ("marker", "dim"),
+    [
+        ('{"version": 1, "dim": 384}', 384),
+        ("[1]", None),
+        ("{}", None),
+        ('{"version": 1, "dim": "a"}', None),
+        ("not json", None),
+    ],
+)
+def test_the_vector_length_is_read_off_a_checked_exports_marker(
+    tmp_path: Path, marker: str, dim: int | None
+) -> None:
+    from kb.core.cache import Caches
+    from kb.suggest import onnx_light
+    from kb.suggest.onnx import export_paths
+
+    name, location = "all-MiniLM-L6-v2", model_path("all-MiniLM-L6-v2")
+    _, path = export_paths(name, location, Caches(tmp_path).onnx, False)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    onnx_light.marker_path(path).write_text(marker, encoding="utf-8")
+    assert onnx_light.checked_dim(name, location, tmp_path, False) == dim
+    assert onnx_light.checked_dim(name, location, None, False) is None  # no cache folder

@@ -171,7 +171,7 @@ class SentenceTransformerEmbedder:
 
     @property
     def light(self) -> tuple[Any, int] | None:
-        """The torch-free ticket encoder of a checked export (kb.suggest.onnx_light), if any."""
+        """The torch-free encoder of a checked export (kb.suggest.onnx_light), if any."""
         if self._light is False:
             with _LOCK:  # a ticket embedded on another thread may be loading it right now
                 if self._light is False:

@@ -95,9 +95,10 @@ def checked_dim(name: str, location: str, cache_dir: Path | None, int8: bool) ->
         record = json.loads(marker_path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    dim = record.get("dim") if isinstance(record, dict) else None
-    ok = record.get("version") == LIGHT_VERSION and isinstance(dim, int) and dim > 0
-    return dim if ok else None
+    if not isinstance(record, dict) or record.get("version") != LIGHT_VERSION:
+        return None
+    dim = record.get("dim")
+    return dim if isinstance(dim, int) and dim > 0 else None
 
 
 def load(name: str, location: str, cache_dir: Path | None, int8: bool) -> tuple[Any, int] | None:
