@@ -99,6 +99,7 @@ class SentenceTransformerEmbedder:
         self.cache_dir = cache_dir  # where the ONNX export is kept
         self.encoded = 0  # texts encoded by this embedder, for reports and tests
         self._light: Any = False  # (encoder, dim) for tickets without torch; None: there is none
+        self._dim = 0  # the vectors' length, once known
 
     @property
     def model(self) -> Any:
@@ -213,18 +214,22 @@ class SentenceTransformerEmbedder:
     @property
     def dim(self) -> int:
         """Length of the vectors (from a checked export's marker, without opening it, if any)."""
+        if self._dim:
+            return self._dim  # asked for on every ticket (ByLanguage): read once
         if self.name not in _MODELS and self.backend != "torch":
             from kb.suggest import onnx_light
 
             int8 = self.backend == "onnx-int8"
             known = onnx_light.checked_dim(self.name, model_path(self.name), self.cache_dir, int8)
             if known:
+                self._dim = known
                 return known
         model = self.model
         get = getattr(model, "get_embedding_dimension", None) or getattr(
             model, "get_sentence_embedding_dimension", None
         )
-        return int(get()) if get else 384
+        self._dim = int(get()) if get else 384
+        return self._dim
 
 
 FEW_TEXTS = 4  # up to this many texts are encoded on one torch thread

@@ -84,26 +84,34 @@ def write_marker(encoder: Any, st_model: Any, location: str) -> bool:
     return True
 
 
-def checked_dim(name: str, location: str, cache_dir: Path | None, int8: bool) -> int | None:
-    """The vector length a checked export's marker records (no session opened), if there is one."""
+def _marker(
+    name: str, location: str, cache_dir: Path | None, int8: bool
+) -> tuple[Path, Path, dict[str, Any]] | None:
+    """The export's two files and its marker's record, when a marker of this version is there."""
     from kb.suggest.onnx import export_paths
 
     if cache_dir is None:
         return None
-    _, path = export_paths(name, location, Caches(cache_dir).onnx, int8)
+    fp32, path = export_paths(name, location, Caches(cache_dir).onnx, int8)
     try:
         record = json.loads(marker_path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
     if not isinstance(record, dict) or record.get("version") != LIGHT_VERSION:
         return None
-    dim = record.get("dim")
+    return fp32, path, record
+
+
+def checked_dim(name: str, location: str, cache_dir: Path | None, int8: bool) -> int | None:
+    """The vector length a checked export's marker records (no session opened), if there is one."""
+    found = _marker(name, location, cache_dir, int8)
+    dim = found[2].get("dim") if found is not None else None
     return dim if isinstance(dim, int) and dim > 0 else None
 
 
 def load(name: str, location: str, cache_dir: Path | None, int8: bool) -> tuple[Any, int] | None:
     """A torch-free query encoder and the vector length, or None when no checked export exists."""
-    from kb.suggest.onnx import OnnxEncoder, export_paths
+    from kb.suggest.onnx import OnnxEncoder
 
     if cache_dir is None:
         return None
@@ -111,13 +119,11 @@ def load(name: str, location: str, cache_dir: Path | None, int8: bool) -> tuple[
         import onnxruntime  # noqa: F401
     except ImportError:
         return None
-    fp32, path = export_paths(name, location, Caches(cache_dir).onnx, int8)
-    marker = marker_path(path)
-    try:
-        record = json.loads(marker.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    found = _marker(name, location, cache_dir, int8)
+    if found is None:
         return None
-    if record.get("version") != LIGHT_VERSION or not (fp32.is_file() and path.is_file()):
+    fp32, path, record = found
+    if not (fp32.is_file() and path.is_file()):
         return None
     tokenize = fast_tokenizer(location, int(record.get("max_length") or 0))
     if tokenize is None:
