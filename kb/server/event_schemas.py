@@ -6,7 +6,7 @@ from typing import Any
 
 from kb.server import contact, events
 
-NON_BLANK = r"\S"
+NON_BLANK = r"\S"  # at least one character that is not white space
 QUERY = {"type": "string", "maxLength": events.QUERY_MAX, "pattern": NON_BLANK}
 COUNT = {"type": "integer", "minimum": 0, "maximum": 100_000}
 RANK = {"type": ["integer", "null"], "minimum": 1, "maximum": 1000}

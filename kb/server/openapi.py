@@ -6,11 +6,10 @@ from typing import Any
 
 from kb import __version__
 from kb.server import events, feedback
-from kb.server.event_schemas import event_schemas
+from kb.server.event_schemas import NON_BLANK, event_schemas
 from kb.server.openapi_agents import SESSION, agent_paths, agent_schemas
 
 REASONS = list(feedback.REASONS)
-NON_BLANK = r"\S"  # at least one character that is not white space
 
 
 def _error(description: str) -> dict[str, Any]:

@@ -6,8 +6,8 @@ from typing import Any
 
 from kb.server import assist, kcs
 from kb.server.auth import COOKIE
+from kb.server.event_schemas import NON_BLANK
 
-NON_BLANK = r"\S"
 TICKET = {
     "type": "string",
     "pattern": kcs.TICKET_PATTERN.pattern,
