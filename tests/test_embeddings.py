@@ -77,6 +77,64 @@ def test_second_run_embeds_nothing_and_an_edit_re_embeds_only_itself(
     assert all(t.startswith("Article 3.") for t in emb3.calls[0])
 
 
+def test_an_unchanged_article_is_not_parsed_again(
+    make_kb: MakeKB, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import kb.suggest.chunks as chunks_module
+
+    files = {f"en/a{i}.md": ({"title": f"Article {i}"}, BODY) for i in range(3)}
+    config = make_kb(files)
+    cache, emb = tmp_path / "cache", HashEmbedder()
+    first = embed_articles(load(config).articles, emb, cache)
+    parsed: list[str] = []
+    real = chunks_module.article_chunks
+
+    def counting(article):  # type: ignore[no-untyped-def]
+        parsed.append(article.id)
+        return real(article)
+
+    monkeypatch.setattr(chunks_module, "article_chunks", counting)
+    again = embed_articles(load(config).articles, emb, cache)
+    assert parsed == [] and again.embedded == 0
+    assert [(c.heading, c.anchor) for c in again.chunks] == [
+        (c.heading, c.anchor) for c in first.chunks
+    ]
+    np.testing.assert_array_equal(again.owner, first.owner)
+    np.testing.assert_allclose(again.vectors, first.vectors)
+
+    # a heading renamed: that article is parsed (and embedded) again, and its places follow
+    edited = config.parent / "articles" / "en" / "a1.md"
+    edited.write_text(edited.read_text().replace("## Cause", "## Why"), encoding="utf-8")
+    third = embed_articles(load(config).articles, emb, cache)
+    assert parsed == ["en/a1"] and third.embedded == 3
+    assert [c.heading for c in third.chunks][3:6] == ["", "Why", "Resolution"]
+    parsed.clear()
+    embed_articles(load(config).articles, emb, cache)
+    assert parsed == []
+
+
+def test_a_cache_without_or_with_a_damaged_source_map_is_still_used(
+    make_kb: MakeKB, tmp_path: Path
+) -> None:
+    arts = load(make_kb({"en/a.md": ({"title": "A"}, BODY)})).articles
+    emb = Counting()
+    embed_articles(arts, emb, tmp_path)
+    path = cache_file(tmp_path, emb.model_id)
+    with np.load(path) as data:
+        kept = {k: data[k] for k in data.files}
+    for sources in (None, np.frombuffer(b"{not json", dtype=np.uint8)):
+        fields = {k: v for k, v in kept.items() if k != "sources"}
+        if sources is not None:
+            fields["sources"] = sources
+        np.savez(path, **fields)  # what kb before the source map wrote, or a damaged map
+        emb.calls.clear()
+        again = embed_articles(arts, emb, tmp_path)
+        assert again.embedded == 0 and emb.calls == []
+        assert [c.heading for c in again.chunks] == ["", "Cause", "Resolution"]
+        with np.load(path) as data:  # written again, with its map
+            assert "sources" in data.files and len(data["sources"]) > 10
+
+
 def test_cache_is_per_model(make_kb: MakeKB, tmp_path: Path) -> None:
     arts = load(make_kb({"en/a.md": {"title": "A"}})).articles
     cache = tmp_path / "cache"
