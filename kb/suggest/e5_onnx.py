@@ -16,7 +16,6 @@ probes are kept beside the export; each later load runs those probes again and c
 
 from __future__ import annotations
 
-import importlib.metadata
 import json
 import logging
 import os
@@ -26,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kb.core import fs
-from kb.core.cache import Caches, digest
+from kb.core.cache import Caches, digest, package_version
 from kb.core.errors import KBError
 from kb.suggest.ort_session import remove, session
 
@@ -77,13 +76,6 @@ def model_file() -> Path:
     return path
 
 
-def _version(package: str) -> str:
-    try:
-        return importlib.metadata.version(package)
-    except importlib.metadata.PackageNotFoundError:
-        return "-"
-
-
 def bin_identity(path: Path) -> str:
     """The .bin file's identity: where it is, its size and modification time."""
     st = path.stat()
@@ -101,7 +93,12 @@ def export_key(path: Path) -> str:
     """The key of an export: the .bin's identity, kb's code, the onnx and ONNX Runtime versions."""
     from kb.suggest.e5_graph import GRAPH_VERSION
 
-    parts = (bin_identity(path), code_identity(), _version("onnx"), _version("onnxruntime"))
+    parts = (
+        bin_identity(path),
+        code_identity(),
+        package_version("onnx"),
+        package_version("onnxruntime"),
+    )
     return digest(EXPORT_VERSION, GRAPH_VERSION, *parts, size=16)
 
 

@@ -20,7 +20,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kb.core.cache import Caches, digest, slug, tree_identity
+from kb.core.cache import Caches, digest, package_version, slug, tree_identity
 from kb.core.errors import KBError
 from kb.suggest.ort_session import remove, session
 
@@ -117,23 +117,16 @@ def _unit(vectors: np.ndarray) -> np.ndarray:
     return vectors / np.maximum(norms, 1e-12)
 
 
-@functools.lru_cache(maxsize=16)  # package metadata is slow to read (about 50 ms)
+@functools.lru_cache(maxsize=16)
 def model_fingerprint(name: str, location: str) -> str:
     """A key for the exported file: model name and files, torch and sentence-transformers versions.
 
     The versions are read from the installed packages' metadata: no torch import, so a later
     process can find a checked export (and run tickets on it) without loading torch at all.
     """
-    import importlib.metadata as metadata
-
     root = Path(location)
     files = tree_identity(root) if root.is_dir() else ""
-    versions = []
-    for package in ("torch", "sentence-transformers", "onnxruntime"):
-        try:
-            versions.append(metadata.version(package))
-        except metadata.PackageNotFoundError:
-            versions.append("-")
+    versions = [package_version(p) for p in ("torch", "sentence-transformers", "onnxruntime")]
     return digest(name, EXPORT_VERSION, *versions, files, size=16)
 
 
