@@ -9,6 +9,9 @@ if ! python -c "import torch" 2>/dev/null; then
   $PIP install -q torch==2.13.0
 fi
 $PIP install -q -e ".[ml,site,server,dev]"
+# an editable install compiles nothing, and with PYTHONDONTWRITEBYTECODE set Python never keeps
+# its bytecode: every kb command would compile kb's modules again (0.15 s of a cold kb suggest)
+python -m compileall -q kb
 if ! command -v chromium >/dev/null 2>&1; then
   if command -v apt-get >/dev/null 2>&1; then
     # another apt (an unattended upgrade, a second set-up) may hold the dpkg lock: wait for it
