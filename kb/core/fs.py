@@ -8,7 +8,6 @@ once: write beside the target and rename over it; link what is unchanged; lock w
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
 import os
 import shutil
 import subprocess
@@ -293,6 +292,8 @@ def can_fork(cores: int = 1) -> bool:
 
     Forking a process with live threads (a server, torch) can deadlock the child.
     """
+    import multiprocessing  # here: 10 ms that every kb command would pay on import
+
     return (
         hasattr(os, "fork")
         and "fork" in multiprocessing.get_all_start_methods()
