@@ -12,6 +12,7 @@ from kb.commands._output import Progress, suggestions_table
 from kb.core.errors import UsageError
 
 if TYPE_CHECKING:
+    from kb.suggest.ahead import Ahead
     from kb.suggest.suggester import Suggester
     from kb.suggest.tickets import Ticket
 
@@ -48,22 +49,33 @@ def run(args: argparse.Namespace) -> int:
     settings = load_settings(args.config)
     if args.lang and args.lang not in settings.languages:
         raise UsageError(f"--lang {args.lang!r} is not one of: {', '.join(settings.languages)}")
-    text = None
+    text, lang, ahead = "", "", None
     if not args.tickets:
-        text = args.text if args.text is not None else _stdin()
+        from kb.core.lang import guess_lang
+        from kb.suggest.ahead import Ahead
+        from kb.suggest.cleaning import clean_text
+
+        text = clean_text(args.text if args.text is not None else _stdin())
         if not text.strip():
             raise UsageError('give the ticket text: kb suggest "text", on stdin, or --tickets FILE')
-    from kb.suggest.suggester import Suggester
-
-    suggester = Suggester.from_settings(settings, internal=not args.public)
-    out: IO[str] = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout  # noqa: SIM115
+        lang = args.lang or guess_lang(text, settings.languages, settings.default_lang)
+        # the ticket is embedded by a second process while this one loads the KB and searches
+        ahead = Ahead.start(settings, text, lang)
     try:
-        if args.tickets:
-            return _batch(suggester, args, out)
-        return _single(suggester, text or "", args, out)
+        from kb.suggest.suggester import Suggester
+
+        suggester = Suggester.from_settings(settings, internal=not args.public)
+        out: IO[str] = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout  # noqa: SIM115
+        try:
+            if args.tickets:
+                return _batch(suggester, args, out)
+            return _single(suggester, text, lang, ahead, args, out)
+        finally:
+            if out is not sys.stdout:
+                out.close()
     finally:
-        if out is not sys.stdout:
-            out.close()
+        if ahead is not None:
+            ahead.close()
 
 
 def _stdin() -> str:
@@ -72,10 +84,16 @@ def _stdin() -> str:
     return sys.stdin.read()
 
 
-def _single(suggester: Suggester, text: str, args: argparse.Namespace, out: IO[str]) -> int:
-    from kb.suggest.cleaning import clean_text
-
-    result = suggester.suggest(clean_text(text), lang=args.lang, k=args.limit)
+def _single(
+    suggester: Suggester,
+    text: str,
+    lang: str,
+    ahead: Ahead | None,
+    args: argparse.Namespace,
+    out: IO[str],
+) -> int:
+    vector = ahead.vector if ahead is not None else None
+    result = suggester.suggest(text, lang=lang, k=args.limit, ahead=vector)
     if args.json:
         print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2), file=out)
     else:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from kb.core.lang import guess_lang
 from kb.suggest.evidence import Fusion, StopWords, calibrated, hub_pages, prefer_dedicated
 from kb.suggest.keywords import KeywordHit, KeywordRanker, LockedRanker, SearcherRanker
+from kb.suggest.results import Candidate, Suggestion, Suggestions
 
 __all__ = ["Fusion", "KeywordHit", "KeywordRanker", "Suggester", "Suggestion", "Suggestions"]
 
@@ -29,60 +29,6 @@ log = logging.getLogger(__name__)
 Mode = Literal["keyword", "embedding", "hybrid"]
 MIN_FLOOR_ARTICLES = 5  # a language with fewer articles is measured against the mean of all
 MODES: tuple[Mode, ...] = ("keyword", "embedding", "hybrid")
-
-
-# -- fusion ----------------------------------------------------------------------------------------
-@dataclass
-class Candidate:
-    """An article scored for one ticket."""
-
-    index: int  # into Suggester.articles
-    score: float = 0.0  # the ranking score of the mode
-    keyword: float = 0.0  # raw keyword score (0 when not a keyword hit)
-    keyword_rank: int | None = None
-    semantic: float = 0.0  # best section cosine
-    similarity: float = 0.0  # that cosine calibrated: above the ticket's mean, in [0, 1]
-    semantic_rank: int = 1_000_000
-    chunk: int = -1
-    matched_terms: tuple[str, ...] = ()
-    confidence: float = 0.0
-
-
-@dataclass
-class Suggestion:
-    """A suggested article with the reasons it was suggested."""
-
-    id: str
-    title: str
-    url: str
-    score: float
-    reasons: dict[str, Any]
-
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON shape: id, title, url, score, reasons."""
-        return {
-            "id": self.id,
-            "title": self.title,
-            "url": self.url,
-            "score": self.score,
-            "reasons": self.reasons,
-        }
-
-
-@dataclass
-class Suggestions:
-    """The answer for one ticket: ranked suggestions, or an abstention with the weak candidates."""
-
-    abstained: bool
-    suggestions: list[Suggestion] = field(default_factory=list)
-    lang: str = ""
-
-    def to_dict(self, ticket: str | None = None) -> dict[str, Any]:
-        """The JSON Lines record of `kb suggest --tickets`."""
-        out: dict[str, Any] = {} if ticket is None else {"ticket": ticket}
-        out["abstained"] = self.abstained
-        out["suggestions"] = [s.to_dict() for s in self.suggestions]
-        return out
 
 
 class Suggester:
@@ -216,8 +162,13 @@ class Suggester:
         mode: Mode = "hybrid",
         lang: str | None = None,
         qvec: np.ndarray | None = None,
+        ahead: Callable[[], np.ndarray | None] | None = None,
     ) -> list[Candidate]:
-        """Score candidate articles for `text` and return them best first (all scored ones)."""
+        """Score candidate articles for `text` and return them best first (all scored ones).
+
+        `qvec`: the ticket's vector; `ahead`: where to collect it once the keyword hits are in
+        (kb.suggest.ahead, which embeds it meanwhile); without either it is embedded here.
+        """
         lang = lang or guess_lang(text, self.languages, self.default_lang)
         cands: dict[int, Candidate] = {}
         if mode != "embedding" and self.keyword is not None:
@@ -231,6 +182,10 @@ class Suggester:
                     continue  # stop words alone make no keyword candidate, and add nothing
                 cands[i] = Candidate(i, keyword=hit.score, keyword_rank=r, matched_terms=terms)
         if mode != "keyword" and self.chunks is not None and self._chunk_pos is not None:
+            if qvec is None and ahead is not None:
+                qvec = ahead()
+                width = self.chunks.vectors.shape[1]
+                qvec = qvec if qvec is not None and qvec.shape == (width,) else None
             if qvec is None:
                 encoded = self.encode([text], [lang])
                 qvec = None if encoded is None else encoded[0]
@@ -322,9 +277,22 @@ class Suggester:
         return (1 - w) * kw + w * c.similarity
 
     # -- suggesting ----------------------------------------------------------------------------
-    def suggest(self, text: str, *, lang: str | None = None, k: int = 5) -> Suggestions:
-        """Return the best `k` articles for a ticket with reasons, or abstain with weak candidates."""
-        return self.suggest_many([text], [lang], k=k)[0]
+    def suggest(
+        self,
+        text: str,
+        *,
+        lang: str | None = None,
+        k: int = 5,
+        ahead: Callable[[], np.ndarray | None] | None = None,
+    ) -> Suggestions:
+        """Return the best `k` articles for a ticket with reasons, or abstain with weak candidates.
+
+        `ahead`: gives the ticket's vector where another process embedded it (see `rank`).
+        """
+        if ahead is None:
+            return self.suggest_many([text], [lang], k=k)[0]
+        lang = lang or guess_lang(text, self.languages, self.default_lang)
+        return self._present(self.rank(text, mode="hybrid", lang=lang, ahead=ahead), lang, k)
 
     def suggest_many(
         self, texts: Sequence[str], langs: Sequence[str | None] | None = None, *, k: int = 5

@@ -1,0 +1,138 @@
+"""A ticket embedded by a forked process (kb.suggest.ahead): the same vector, or none at all."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from kb.core.settings import Settings
+from kb.suggest import ahead as ahead_module
+from kb.suggest.ahead import Ahead
+from kb.suggest.embedders import encode_queries, settings_embedder
+from kb.suggest.suggester import Suggester
+from tests.conftest import MakeKB
+
+pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+
+ARTICLES = {
+    "en/a.md": ({"id": "reset", "title": "Reset your password"}, "## Steps\n\nOpen Settings.\n"),
+    "en/b.md": ({"id": "track", "title": "Track your order"}, "## Steps\n\nOpen the link.\n"),
+}
+TICKET = "I forgot my password and cannot log in"
+
+
+@pytest.fixture
+def settings(make_kb: MakeKB, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    # the protocol is tested here, not when forking is safe (fs.can_fork, tested elsewhere)
+    monkeypatch.setattr(ahead_module.fs, "can_fork", lambda cores=1: True)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    return Settings.load(make_kb(ARTICLES, kb_options={"model": "hash"}))
+
+
+def _gone(pid: int) -> bool:
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        return True
+    return False
+
+
+def test_the_child_sends_the_vector_the_suggester_would_compute(settings: Settings) -> None:
+    started = Ahead.start(settings, TICKET, "en")
+    assert started is not None
+    got = started.vector()
+    want = encode_queries(settings_embedder(settings), [TICKET], ["en"])[0]
+    assert got is not None and got.dtype == np.float32
+    np.testing.assert_array_equal(got, want)
+    assert _gone(started.pid)  # reaped
+
+
+def test_suggestions_with_the_vector_from_ahead_are_the_same(settings: Settings) -> None:
+    suggester = Suggester.from_settings(settings)
+    plain = suggester.suggest(TICKET, lang="en").to_dict()
+    started = Ahead.start(settings, TICKET, "en")
+    assert started is not None
+    called: list[bool] = []
+
+    def collect() -> Any:
+        called.append(True)
+        return started.vector()
+
+    assert suggester.suggest(TICKET, lang="en", ahead=collect).to_dict() == plain
+    assert called == [True]
+    assert plain["suggestions"][0]["id"] == "reset"
+
+
+def test_no_vector_or_a_bad_one_means_the_ticket_is_embedded_here(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    suggester = Suggester.from_settings(settings)
+    plain = suggester.suggest(TICKET, lang="en").to_dict()
+    wrong = np.ones(7, dtype=np.float32)  # not the index's width
+    for given in (None, wrong):
+        assert suggester.suggest(TICKET, lang="en", ahead=lambda g=given: g).to_dict() == plain
+
+    def garbage(settings: Settings, text: str, lang: str, fd: int) -> None:
+        os.write(fd, b"\x05\x00\x00\x00abc")  # says 5 floats, sends 3 bytes
+        os._exit(0)
+
+    monkeypatch.setattr(ahead_module, "_child", garbage)
+    started = Ahead.start(settings, TICKET, "en")
+    assert started is not None and started.vector() is None
+
+
+def test_a_child_that_fails_or_is_not_ready_sends_nothing(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ahead_module, "_ready", lambda embedder, lang: False)
+    started = Ahead.start(settings, TICKET, "en")
+    assert started is not None and started.vector() is None
+
+    def boom(embedder: Any, lang: str) -> bool:
+        raise RuntimeError("model damaged")
+
+    monkeypatch.setattr(ahead_module, "_ready", boom)
+    started = Ahead.start(settings, TICKET, "en")
+    assert started is not None and started.vector() is None
+
+
+def test_a_child_still_working_is_stopped_when_the_answer_is_not_wanted(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def slow(settings: Settings, text: str, lang: str, fd: int) -> None:
+        time.sleep(60)
+        os._exit(0)
+
+    monkeypatch.setattr(ahead_module, "_child", slow)
+    started = Ahead.start(settings, TICKET, "en")
+    assert started is not None
+    t0 = time.monotonic()
+    started.close()
+    assert time.monotonic() - t0 < 5 and _gone(started.pid)
+    started.close()  # twice is harmless
+
+
+def test_only_a_model_that_is_ready_runs_in_the_child(tmp_path: Path) -> None:
+    from kb.suggest.embedders import HashEmbedder, SentenceTransformerEmbedder
+    from kb.suggest.twomodels import ByLanguage
+
+    assert ahead_module._ready(HashEmbedder(), "en")
+    no_export = SentenceTransformerEmbedder(cache_dir=tmp_path)  # nothing exported here
+    assert not ahead_module._ready(no_export, "en")
+    two = ByLanguage(no_export, ("en",), HashEmbedder())
+    assert not ahead_module._ready(two, "en") and ahead_module._ready(two, "nl")
+
+
+def test_one_core_or_unsafe_forking_embeds_here(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(os, "cpu_count", lambda: 1)
+    assert Ahead.start(settings, TICKET, "en") is None
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(ahead_module.fs, "can_fork", lambda cores=1: False)
+    assert Ahead.start(settings, TICKET, "en") is None
