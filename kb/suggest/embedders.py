@@ -211,19 +211,24 @@ class SentenceTransformerEmbedder:
         self.encoded += len(texts)
         return np.asarray(vectors, dtype=np.float32)
 
+    def checked_dim(self) -> int | None:
+        """The vector length a checked torch-free export records (None: none); nothing opened."""
+        if self.name in _MODELS or self.backend == "torch":
+            return None
+        from kb.suggest import onnx_light
+
+        int8 = self.backend == "onnx-int8"
+        return onnx_light.checked_dim(self.name, model_path(self.name), self.cache_dir, int8)
+
     @property
     def dim(self) -> int:
         """Length of the vectors (from a checked export's marker, without opening it, if any)."""
         if self._dim:
             return self._dim  # asked for on every ticket (ByLanguage): read once
-        if self.name not in _MODELS and self.backend != "torch":
-            from kb.suggest import onnx_light
-
-            int8 = self.backend == "onnx-int8"
-            known = onnx_light.checked_dim(self.name, model_path(self.name), self.cache_dir, int8)
-            if known:
-                self._dim = known
-                return known
+        known = self.checked_dim()
+        if known:
+            self._dim = known
+            return known
         model = self.model
         get = getattr(model, "get_embedding_dimension", None) or getattr(
             model, "get_sentence_embedding_dimension", None
