@@ -117,6 +117,13 @@ def test_a_child_still_working_is_stopped_when_the_answer_is_not_wanted(
     assert time.monotonic() - t0 < 5 and _gone(started.pid)
     started.close()  # twice is harmless
 
+    monkeypatch.setattr(ahead_module, "WAIT_S", 0.5)  # a child that hangs: waited for, no longer
+    started = Ahead.start(settings, TICKET, "en")
+    assert started is not None
+    t0 = time.monotonic()
+    assert started.vector() is None
+    assert time.monotonic() - t0 < 5 and _gone(started.pid)
+
 
 def test_only_a_model_that_is_slow_to_open_and_ready_runs_in_the_child(tmp_path: Path) -> None:
     from kb.suggest.embedders import HashEmbedder, SentenceTransformerEmbedder

@@ -18,8 +18,10 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import select
 import signal
 import struct
+import time
 from typing import TYPE_CHECKING, Any
 
 from kb.core import fs
@@ -32,6 +34,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 HEADER = struct.Struct("<I")  # the vector's length; float32 values follow
 MAX_DIM = 1 << 16
+WAIT_S = 30.0  # a child that has not answered by then is stopped (the parent embeds the ticket)
 
 
 class Ahead:
@@ -69,14 +72,17 @@ class Ahead:
         import numpy as np
 
         chunks = []
+        deadline = time.monotonic() + WAIT_S
         try:
-            while True:
+            while (left := deadline - time.monotonic()) > 0 and select.select(
+                [self.fd], [], [], left
+            )[0]:
                 part = os.read(self.fd, 1 << 16)
                 if not part:
                     break
                 chunks.append(part)
         finally:
-            self.close()
+            self.close()  # a child past the deadline is stopped
         raw = b"".join(chunks)
         if len(raw) < HEADER.size:
             return None
