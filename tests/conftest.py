@@ -109,3 +109,51 @@ def make_kb(tmp_path: Path) -> MakeKB:
 def load(config: Path) -> KnowledgeBase:
     """Scan the KB at `config` without raising."""
     return KnowledgeBase.scan(Settings.load(config))
+
+
+@pytest.fixture(scope="session")
+def sample_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample KB's `.kb/cache` after a real cold `kb suggest`: models exported, articles embedded.
+
+    Made once per test run, shared by the xdist workers (the first makes it, under a lock), so
+    the tests that serve or report on the sample KB copy it instead of each exporting MiniLM and
+    e5 and embedding the sample again (about two minutes each on 2 cores). The export itself is
+    tested in test_onnx_backend.py and test_e5_onnx.py.
+    """
+    import shutil
+    import subprocess
+    import sys
+
+    from kb.core import fs
+
+    base = tmp_path_factory.getbasetemp()
+    shared = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "kb-sample-cache"
+    shared.mkdir(exist_ok=True)
+    root = shared / "kb"
+    with fs.locked(shared / "lock"):
+        if not (shared / "done").is_file():
+            shutil.rmtree(root, ignore_errors=True)
+            root.mkdir()
+            for name in ("articles", "search"):
+                shutil.copytree(REPO / name, root / name)
+            shutil.copy(REPO / "mkdocs.yml", root / "mkdocs.yml")
+            done = subprocess.run(
+                [sys.executable, "-m", "kb", "suggest", "I was charged twice", "--json"],
+                cwd=root,
+                env={**os.environ, "HF_HUB_OFFLINE": "1"},
+                capture_output=True,
+                text=True,
+                timeout=1800,
+                check=False,
+            )
+            assert done.returncode == 0, done.stderr
+            (shared / "done").write_text("ok\n", encoding="utf-8")
+    return root / ".kb" / "cache"
+
+
+def copy_cache(cache: Path, root: Path) -> None:
+    """Give the KB at `root` a copy of `cache` (no ticket store: each test answers its own)."""
+    import shutil
+
+    ignore = shutil.ignore_patterns("stale-tickets.sqlite*", "*.tmp")
+    shutil.copytree(cache, root / ".kb" / "cache", ignore=ignore, dirs_exist_ok=True)

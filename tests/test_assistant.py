@@ -24,8 +24,8 @@ TICKET_TEXT = "I forgot my password and the reset e-mail never arrives. How do I
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    yield from serve_sample(tmp_path_factory.mktemp("assist") / "kb")
+def served(tmp_path_factory: pytest.TempPathFactory, sample_cache: Path) -> Iterator[Served]:
+    yield from serve_sample(tmp_path_factory.mktemp("assist") / "kb", sample_cache)
 
 
 def api(served: Served, cookie: str) -> httpx.Client:

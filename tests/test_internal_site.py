@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import CHROMIUM, CHROMIUM_ARGS, need_chromium
+from conftest import CHROMIUM, CHROMIUM_ARGS, copy_cache, need_chromium
 from starlette.testclient import TestClient
 from test_server_helpers import REPO, free_port, start_serve
 
@@ -85,12 +85,17 @@ class Served:
         return Settings.load(self.config)
 
 
-def serve_sample(root: Path) -> Iterator[Served]:
-    """The sample KB copied to `root`, built with --internal, agent USER added, served; stopped after."""
+def serve_sample(root: Path, cache: Path | None = None) -> Iterator[Served]:
+    """The sample KB copied to `root`, built with --internal, agent USER added, served; stopped after.
+
+    `cache`: a `.kb/cache` to start from (conftest's sample_cache).
+    """
     root.mkdir()
     for name in ("articles", "search"):
         shutil.copytree(REPO / name, root / name)
     shutil.copy(REPO / "mkdocs.yml", root / "mkdocs.yml")
+    if cache is not None:
+        copy_cache(cache, root)
     built = kb("build", "--internal", root=root)
     assert built.returncode == 0, built.stderr
     added = kb("serve", "--internal", "--add-user", USER, root=root, stdin=PASSWORD + "\n")
@@ -104,8 +109,8 @@ def serve_sample(root: Path) -> Iterator[Served]:
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    yield from serve_sample(tmp_path_factory.mktemp("internal") / "kb")
+def served(tmp_path_factory: pytest.TempPathFactory, sample_cache: Path) -> Iterator[Served]:
+    yield from serve_sample(tmp_path_factory.mktemp("internal") / "kb", sample_cache)
 
 
 def origin(base: str) -> dict[str, str]:

@@ -10,9 +10,11 @@ import json
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import httpx
 import pytest
+from conftest import copy_cache
 from test_server_helpers import REPO, free_port, start_serve
 
 from kb.core.settings import Settings
@@ -32,14 +34,13 @@ def kb(*args: str, cwd) -> str:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory):
+def server(tmp_path_factory: pytest.TempPathFactory, sample_cache: Path):
     root = tmp_path_factory.mktemp("sample")
     for name in ("articles", "theme", "search"):
         if (REPO / name).is_dir():
             shutil.copytree(REPO / name, root / name)
     shutil.copy(REPO / "mkdocs.yml", root / "mkdocs.yml")
-    if (REPO / ".kb" / "cache").is_dir():  # embeddings are keyed by content: reuse saves minutes
-        shutil.copytree(REPO / ".kb" / "cache", root / ".kb" / "cache")
+    copy_cache(sample_cache, root)  # models exported, articles embedded: saves minutes
     kb("build", cwd=root)
     port = free_port()
     proc = start_serve(root / "mkdocs.yml", port, env={"KB_API_TOKEN": TOKEN})

@@ -10,17 +10,18 @@ from pathlib import Path
 import pytest
 
 from kb.cli import main
-from tests.conftest import CHROMIUM, CHROMIUM_ARGS, REPO, need_chromium
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS, REPO, copy_cache, need_chromium
 
 ARTIFACTS = REPO / "test-artifacts"
 
 
 @pytest.fixture(scope="module")
-def sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def sample(tmp_path_factory: pytest.TempPathFactory, sample_cache: Path) -> Path:
     """A copy of the sample KB (its own .kb cache, outside the repository's git)."""
     root = tmp_path_factory.mktemp("sample")
     shutil.copytree(REPO / "articles", root / "articles")
     shutil.copy(REPO / "mkdocs.yml", root / "mkdocs.yml")
+    copy_cache(sample_cache, root)  # the models exported and the articles embedded once
     return root / "mkdocs.yml"
 
 
