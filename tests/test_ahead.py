@@ -43,6 +43,12 @@ def _gone(pid: int) -> bool:
     return False
 
 
+def _sends_nothing(settings: Settings) -> bool:
+    """A child was started, and what it sent (if anything) gave no vector."""
+    started = Ahead.start(settings, TICKET, "en")
+    return started is not None and started.vector() is None
+
+
 def test_the_child_sends_the_vector_the_suggester_would_compute(settings: Settings) -> None:
     started = Ahead.start(settings, TICKET, "en")
     assert started is not None
@@ -83,23 +89,20 @@ def test_no_vector_or_a_bad_one_means_the_ticket_is_embedded_here(
         os._exit(0)
 
     monkeypatch.setattr(ahead_module, "_child", garbage)
-    started = Ahead.start(settings, TICKET, "en")
-    assert started is not None and started.vector() is None
+    assert _sends_nothing(settings)
 
 
 def test_a_child_that_fails_or_is_not_ready_sends_nothing(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(ahead_module, "_ready", lambda embedder, lang: False)
-    started = Ahead.start(settings, TICKET, "en")
-    assert started is not None and started.vector() is None
+    assert _sends_nothing(settings)
 
     def boom(embedder: Any, lang: str) -> bool:
         raise RuntimeError("model damaged")
 
     monkeypatch.setattr(ahead_module, "_ready", boom)
-    started = Ahead.start(settings, TICKET, "en")
-    assert started is not None and started.vector() is None
+    assert _sends_nothing(settings)
 
 
 def test_a_child_still_working_is_stopped_when_the_answer_is_not_wanted(
