@@ -153,3 +153,12 @@ def test_one_core_or_unsafe_forking_embeds_here(
     monkeypatch.setattr(os, "cpu_count", lambda: 2)
     monkeypatch.setattr(ahead_module.fs, "can_fork", lambda cores=1: False)
     assert Ahead.start(settings, TICKET, "en") is None
+    monkeypatch.undo()
+
+
+def test_parallel_false_turns_it_off(make_kb: MakeKB, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ahead_module.fs, "can_fork", lambda cores=1: True)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(ahead_module, "_worth_it", lambda embedder, lang: True)
+    config = make_kb(ARTICLES, kb_options={"model": "hash", "parallel": False})
+    assert Ahead.start(Settings.load(config), TICKET, "en") is None

@@ -231,7 +231,11 @@ OPTIONS: tuple[Option, ...] = (
     Option(
         "internal_site_dir", "where `kb build --internal` writes the agents' site (`site-internal`)"
     ),
-    Option("parallel", "`false`: build in one process, without kb's speed machinery (`true`)"),
+    Option(
+        "parallel",
+        "`false`: build in one process, without kb's speed machinery, and `kb suggest` embeds "
+        "the ticket in its own process (`true`)",
+    ),
     Option("cache", "`false`: no cached articles, templates, cut pages or stale answers (`true`)"),
     Option("seo", "search engines: `faq_schema: true` adds FAQPage JSON-LD to `faq` articles"),
 )

@@ -47,8 +47,8 @@ class Ahead:
     @classmethod
     def start(cls, settings: Settings, text: str, lang: str) -> Ahead | None:
         """Fork a child that embeds `text` (in `lang`); None where forking is unsafe or useless."""
-        if (os.cpu_count() or 1) < 2 or not fs.can_fork():
-            return None
+        if not settings.parallel or (os.cpu_count() or 1) < 2 or not fs.can_fork():
+            return None  # `parallel: false`: one process, none of kb's speed machinery
         from kb.suggest.embedders import settings_embedder
 
         embedder = settings_embedder(settings)  # made here: the child inherits it
