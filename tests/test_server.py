@@ -444,6 +444,36 @@ def test_bad_serve_options_are_usage_errors(capsys):
 
 
 # -- snapshots -------------------------------------------------------------------------------------
+def test_no_build_is_taken_up_while_kb_build_still_holds_its_lock(tmp_path):
+    """A build writes its index before its site: a server waits for the whole build."""
+    from test_server_helpers import fake_site
+
+    from kb.core import fs
+    from kb.server.snapshot import Loader, SnapshotHolder, Watcher
+
+    settings = write_kb(tmp_path)
+    build(settings, site_title="Old")
+    loader = Loader(settings, None, with_model=False)
+    holder = SnapshotHolder(loader.load())
+    fd = fs.lock(settings.layout.build_lock)  # what kb build holds from start to end
+    try:
+        assert fs.held(settings.layout.build_lock)
+        (settings.docs_dir / "en/orders/track-parcel.md").unlink()
+        build(settings, site_title=None)  # the new index is live, the site not yet swapped
+        assert not Watcher(holder, loader, interval=0.05).check()
+        assert holder.swaps == 0
+        fake_site(settings, "New")
+    finally:
+        fs.unlock(fd)
+    assert not fs.held(settings.layout.build_lock)
+    assert Watcher(holder, loader, interval=0.05).check()  # the whole build, at once
+    with holder.using() as new:
+        assert (new.site / "index.html").read_text().endswith("<title>New</title>")
+        assert "track-parcel" not in new.search("parcel").ids()
+    holder.close()
+    loader.cleanup()
+
+
 def test_a_request_keeps_its_snapshot_across_a_rebuild(tmp_path):
     from test_server_helpers import fake_site
 

@@ -7,6 +7,7 @@ import sys
 import time
 
 from kb.commands import add_config_argument, load_settings
+from kb.core import fs
 
 HELP = "Build the help site into site/ (or the agents' site into site-internal/ with --internal)."
 
@@ -32,14 +33,16 @@ def run(args: argparse.Namespace) -> int:
 
     settings = load_settings(args.config)
     start = time.perf_counter()
-    # link in the previous build while MkDocs is imported and configured (see kb.site.output)
-    staging = Staging.for_site(settings, args.internal, args.full)
-    try:
-        from kb.site.build import build_site
-    except BaseException:
-        staging.close()
-        raise
-    target = build_site(settings, internal=args.internal, full=args.full, staging=staging)
+    # a running kb serve waits for the lock to be free before it takes up the new build
+    with fs.locked(settings.layout.build_lock):
+        # link in the previous build while MkDocs is imported and configured (kb.site.output)
+        staging = Staging.for_site(settings, args.internal, args.full)
+        try:
+            from kb.site.build import build_site
+        except BaseException:
+            staging.close()
+            raise
+        target = build_site(settings, internal=args.internal, full=args.full, staging=staging)
     kind = "agents' site" if args.internal else "help site"
     print(
         f"kb build: {kind} written to {target} in {time.perf_counter() - start:.1f} s",

@@ -93,6 +93,7 @@ class Layout:
     ``requests.db`` (server.contact), contact requests sent to kb serve (personal data);
     ``agents.db`` (server.kcs), agents' links of articles to tickets and their flags;
     ``published.json`` (site.published), the URLs the last public `kb build` published;
+    ``build.lock`` (commands.build), held while `kb build` runs, so no server takes half a build;
     ``users`` (server.credentials), agents' names and scrypt password hashes (0600);
     ``session.key`` (server.credentials), the secret that signs sign-in sessions (0600).
     """
@@ -121,6 +122,11 @@ class Layout:
     def rate_file(self, pid: int) -> Path:
         """The rate-limit table of the server (supervisor) `pid` and its workers."""
         return self.serve / f"ratelimit-{pid}.bin"
+
+    @property
+    def build_lock(self) -> Path:
+        """Locked for as long as a `kb build` writes the index and the site."""
+        return self.root / "build.lock"
 
     @property
     def feedback(self) -> Path:

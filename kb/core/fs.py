@@ -263,6 +263,23 @@ def unlock(fd: int | None) -> None:
             os.close(fd)
 
 
+def held(path: Path) -> bool:
+    """True while someone holds `lock` on `path` (another process, or this one on another fd)."""
+    if fcntl is None:  # pragma: no cover
+        return False
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:  # no such file: nobody ever locked it
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return True
+    finally:
+        os.close(fd)  # and with it the lock this took
+    return False
+
+
 @contextlib.contextmanager
 def locked(path: Path) -> Iterator[None]:
     """`with locked(path):` holds the lock on `path` for the block (waiting for it)."""

@@ -327,6 +327,8 @@ class Watcher:
         time.sleep(min(self.interval, 0.5))  # a build writes the index, then swaps the site
         if build_marker(self.loader.settings) != seen:
             return False
+        if fs.held(self.loader.settings.layout.build_lock):
+            return False  # a kb build is still running: its index may be new, its site not yet
         try:
             snap = self.loader.load(seen)
         except Exception:  # a broken build must never stop the server: keep serving the old one
