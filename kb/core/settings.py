@@ -233,8 +233,7 @@ OPTIONS: tuple[Option, ...] = (
     ),
     Option(
         "parallel",
-        "`false`: build in one process, without kb's speed machinery, and `kb suggest` embeds "
-        "the ticket in its own process (`true`)",
+        "`false`: one process, none of kb's speed machinery (builds, `kb suggest`) (`true`)",
     ),
     Option("cache", "`false`: no cached articles, templates, cut pages or stale answers (`true`)"),
     Option("seo", "search engines: `faq_schema: true` adds FAQPage JSON-LD to `faq` articles"),
