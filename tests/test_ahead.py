@@ -13,7 +13,7 @@ import pytest
 from kb.core.settings import Settings
 from kb.suggest import ahead as ahead_module
 from kb.suggest.ahead import Ahead
-from kb.suggest.embedders import encode_queries, settings_embedder
+from kb.suggest.embedders import HashEmbedder, encode_queries, settings_embedder
 from kb.suggest.suggester import Suggester
 from tests.conftest import MakeKB
 
@@ -45,12 +45,12 @@ def _gone(pid: int) -> bool:
 
 def _sends_nothing(settings: Settings) -> bool:
     """A child was started, and what it sent (if anything) gave no vector."""
-    started = Ahead.start(settings, TICKET, "en")
+    started = Ahead.start(settings, settings_embedder(settings), TICKET, "en")
     return started is not None and started.vector() is None
 
 
 def test_the_child_sends_the_vector_the_suggester_would_compute(settings: Settings) -> None:
-    started = Ahead.start(settings, TICKET, "en")
+    started = Ahead.start(settings, settings_embedder(settings), TICKET, "en")
     assert started is not None
     got = started.vector()
     want = encode_queries(settings_embedder(settings), [TICKET], ["en"])[0]
@@ -62,7 +62,7 @@ def test_the_child_sends_the_vector_the_suggester_would_compute(settings: Settin
 def test_suggestions_with_the_vector_from_ahead_are_the_same(settings: Settings) -> None:
     suggester = Suggester.from_settings(settings)
     plain = suggester.suggest(TICKET, lang="en").to_dict()
-    started = Ahead.start(settings, TICKET, "en")
+    started = Ahead.start(settings, settings_embedder(settings), TICKET, "en")
     assert started is not None
     called: list[bool] = []
 
@@ -113,7 +113,7 @@ def test_a_child_still_working_is_stopped_when_the_answer_is_not_wanted(
         os._exit(0)
 
     monkeypatch.setattr(ahead_module, "_child", slow)
-    started = Ahead.start(settings, TICKET, "en")
+    started = Ahead.start(settings, settings_embedder(settings), TICKET, "en")
     assert started is not None
     t0 = time.monotonic()
     started.close()
@@ -121,7 +121,7 @@ def test_a_child_still_working_is_stopped_when_the_answer_is_not_wanted(
     started.close()  # twice is harmless
 
     monkeypatch.setattr(ahead_module, "WAIT_S", 0.5)  # a child that hangs: waited for, no longer
-    started = Ahead.start(settings, TICKET, "en")
+    started = Ahead.start(settings, settings_embedder(settings), TICKET, "en")
     assert started is not None
     t0 = time.monotonic()
     assert started.vector() is None
@@ -129,7 +129,7 @@ def test_a_child_still_working_is_stopped_when_the_answer_is_not_wanted(
 
 
 def test_only_a_model_that_is_slow_to_open_and_ready_runs_in_the_child(tmp_path: Path) -> None:
-    from kb.suggest.embedders import HashEmbedder, SentenceTransformerEmbedder
+    from kb.suggest.embedders import SentenceTransformerEmbedder
     from kb.suggest.twomodels import ByLanguage
 
     assert ahead_module._ready(HashEmbedder(), "en")
@@ -149,10 +149,10 @@ def test_one_core_or_unsafe_forking_embeds_here(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(os, "cpu_count", lambda: 1)
-    assert Ahead.start(settings, TICKET, "en") is None
+    assert Ahead.start(settings, settings_embedder(settings), TICKET, "en") is None
     monkeypatch.setattr(os, "cpu_count", lambda: 2)
     monkeypatch.setattr(ahead_module.fs, "can_fork", lambda cores=1: False)
-    assert Ahead.start(settings, TICKET, "en") is None
+    assert Ahead.start(settings, settings_embedder(settings), TICKET, "en") is None
     monkeypatch.undo()
 
 
@@ -161,4 +161,4 @@ def test_parallel_false_turns_it_off(make_kb: MakeKB, monkeypatch: pytest.Monkey
     monkeypatch.setattr(os, "cpu_count", lambda: 2)
     monkeypatch.setattr(ahead_module, "_worth_it", lambda embedder, lang: True)
     config = make_kb(ARTICLES, kb_options={"model": "hash", "parallel": False})
-    assert Ahead.start(Settings.load(config), TICKET, "en") is None
+    assert Ahead.start(Settings.load(config), HashEmbedder(), TICKET, "en") is None

@@ -49,22 +49,24 @@ def run(args: argparse.Namespace) -> int:
     settings = load_settings(args.config)
     if args.lang and args.lang not in settings.languages:
         raise UsageError(f"--lang {args.lang!r} is not one of: {', '.join(settings.languages)}")
-    text, lang, ahead = "", "", None
+    text, lang, ahead, embedder = "", "", None, None
     if not args.tickets:
         from kb.core.lang import guess_lang
         from kb.suggest.ahead import Ahead
         from kb.suggest.cleaning import clean_text
+        from kb.suggest.embedders import settings_embedder
 
         text = clean_text(args.text if args.text is not None else _stdin())
         if not text.strip():
             raise UsageError('give the ticket text: kb suggest "text", on stdin, or --tickets FILE')
         lang = args.lang or guess_lang(text, settings.languages, settings.default_lang)
         # the ticket is embedded by a second process while this one loads the KB and searches
-        ahead = Ahead.start(settings, text, lang)
+        embedder = settings_embedder(settings)  # one, for this process and the child
+        ahead = Ahead.start(settings, embedder, text, lang)
     try:
         from kb.suggest.suggester import Suggester
 
-        suggester = Suggester.from_settings(settings, internal=not args.public)
+        suggester = Suggester.from_settings(settings, internal=not args.public, embedder=embedder)
         out: IO[str] = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout  # noqa: SIM115
         try:
             if args.tickets:

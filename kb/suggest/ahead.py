@@ -45,13 +45,11 @@ class Ahead:
         self.done = False
 
     @classmethod
-    def start(cls, settings: Settings, text: str, lang: str) -> Ahead | None:
-        """Fork a child that embeds `text` (in `lang`); None where forking is unsafe or useless."""
+    def start(cls, settings: Settings, embedder: Any, text: str, lang: str) -> Ahead | None:
+        """Fork a child that embeds `text` (in `lang`) with `embedder` (the suggester's, which
+        the child inherits); None where forking is unsafe or useless."""
         if not settings.parallel or (os.cpu_count() or 1) < 2 or not fs.can_fork():
             return None  # `parallel: false`: one process, none of kb's speed machinery
-        from kb.suggest.embedders import settings_embedder
-
-        embedder = settings_embedder(settings)  # made here: the child inherits it
         if not _worth_it(embedder, lang):
             return None
         read, write = os.pipe()
