@@ -206,6 +206,23 @@ def test_mkdocs_suffix_translations_and_relative_links(tmp_path, capsys):
     build_and_check(target, capsys)
 
 
+def test_raw_html_link_to_a_draft_loses_its_address_keeps_its_text(tmp_path, capsys):
+    source = tmp_path / "site"
+    shutil.copytree(FIXTURES / "mkdocs", source)
+    (source / "docs" / "account" / "refund-override.md").write_text(
+        "---\ntitle: Refund override\ndraft: true\n---\n\nAgents only, for now.\n"
+    )
+    page = source / "docs" / "account" / "close-account.md"
+    page.write_text(
+        page.read_text() + '\nAsk about <a class="x" href="refund-override.md">overrides</a>.\n'
+    )
+    assert main(["import", "markdown", str(source), "--into", str(tmp_path / "kb")]) == 0
+    report = capsys.readouterr().out
+    body = (tmp_path / "kb" / "articles" / "en" / "account" / "close-account.md").read_text()
+    assert 'Ask about <a class="x">overrides</a>.' in body  # no href="" to a page of its own
+    assert "which customers cannot open" in report
+
+
 def test_html_pages_lose_their_chrome(tmp_path, capsys):
     target, report = run_import(tmp_path, "html", "html", capsys)
     kb = load(target)
