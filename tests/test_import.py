@@ -134,7 +134,10 @@ def test_zendesk_import_again_updates_in_place_without_duplicates(tmp_path, caps
 def test_zendesk_outdated_locale_is_reported_by_kb_stale(tmp_path, capsys):
     target, _ = run_import(tmp_path, "zendesk", "zendesk", capsys)
     capsys.readouterr()
-    assert main(["stale", "--config", str(target / "mkdocs.yml"), "--format", "json"]) in (0, 1)
+    # the outdated-translation rule needs no vectors: the near-duplicate check (real models) is kb stale's e2e test
+    assert main(
+        ["stale", "--config", str(target / "mkdocs.yml"), "--format", "json", "--no-duplicates"]
+    ) in (0, 1)
     found = json.loads(capsys.readouterr().out)
     outdated = [f for f in found["findings"] if f["rule"] == "outdated-translation"]
     assert [f["article"] for f in outdated] == ["zendesk-360012345678-sv"]

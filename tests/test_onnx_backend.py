@@ -29,9 +29,27 @@ def _cos(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.sum(a * b, axis=1)
 
 
-def test_onnx_gives_torch_vectors_one_by_one_and_in_batches(tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The export a first process leaves in `.kb/cache/onnx/` (made once: the export is tested below)."""
+    cache = tmp_path_factory.mktemp("minilm-export")
+    assert SentenceTransformerEmbedder(backend="onnx", cache_dir=cache).runs_on == "onnx"
+    return cache / "onnx"
+
+
+def _given(exported: Path, cache: Path) -> Path:
+    """Give `cache` that export: the .onnx file alone (no optimised graph, no check marker)."""
+    import shutil
+
+    (cache / "onnx").mkdir(parents=True)
+    for path in exported.glob("*.onnx"):
+        shutil.copy(path, cache / "onnx" / path.name)
+    return cache
+
+
+def test_onnx_gives_torch_vectors_one_by_one_and_in_batches(tmp_path: Path, exported: Path) -> None:
     torch_emb = SentenceTransformerEmbedder(backend="torch")
-    onnx_emb = SentenceTransformerEmbedder(backend="onnx", cache_dir=tmp_path)
+    onnx_emb = SentenceTransformerEmbedder(backend="onnx", cache_dir=_given(exported, tmp_path))
     want = torch_emb.encode(TEXTS * 3)  # 15 texts: the batched path
     assert onnx_emb.runs_on == "onnx" and torch_emb.runs_on == "torch"
     assert onnx_emb.model_id == torch_emb.model_id  # so the article cache is shared
@@ -44,13 +62,14 @@ def test_onnx_gives_torch_vectors_one_by_one_and_in_batches(tmp_path: Path) -> N
 
 
 def test_a_checked_export_embeds_articles_without_torch(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, exported: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """After one process exported and checked the model, articles need no torch: same vectors."""
     from kb.suggest import embedders
 
     want = SentenceTransformerEmbedder(backend="torch").encode(TEXTS * 3)
-    assert SentenceTransformerEmbedder(cache_dir=tmp_path).runs_on == "onnx"  # export, check
+    _given(exported, tmp_path)
+    assert SentenceTransformerEmbedder(cache_dir=tmp_path).runs_on == "onnx"  # checked, marked
     monkeypatch.setattr(embedders, "_MODELS", {})  # what a later process has: no model loaded
     later = SentenceTransformerEmbedder(cache_dir=tmp_path)
     assert later.dim == 384 and later._light is False  # read off the marker, nothing opened
@@ -80,13 +99,13 @@ def test_the_export_is_cached_and_reused(tmp_path: Path) -> None:
 
 
 def test_int8_runs_queries_only_and_shares_the_article_cache(
-    tmp_path: Path, make_kb: MakeKB
+    tmp_path: Path, exported: Path, make_kb: MakeKB
 ) -> None:
     """onnx-int8: tickets on int8 weights (close to torch), articles at full precision."""
     from kb.suggest.embedders import encode_queries
 
     torch_emb = SentenceTransformerEmbedder(backend="torch")
-    int8 = SentenceTransformerEmbedder(backend="onnx-int8", cache_dir=tmp_path)
+    int8 = SentenceTransformerEmbedder(backend="onnx-int8", cache_dir=_given(exported, tmp_path))
     assert int8.model_id == torch_emb.model_id  # article vectors are the same
     want = torch_emb.encode(TEXTS * 3)
     assert _cos(int8.encode(TEXTS * 3), want).min() > 0.9999
