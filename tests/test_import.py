@@ -134,7 +134,8 @@ def test_zendesk_import_again_updates_in_place_without_duplicates(tmp_path, caps
 def test_zendesk_outdated_locale_is_reported_by_kb_stale(tmp_path, capsys):
     target, _ = run_import(tmp_path, "zendesk", "zendesk", capsys)
     capsys.readouterr()
-    # the outdated-translation rule needs no vectors: the near-duplicate check (real models) is kb stale's e2e test
+    # the outdated-translation rule needs no vectors (near-duplicates: tests/test_stale.py, and on
+    # real models over the sample KB, tests/test_stale_e2e.py)
     assert main(
         ["stale", "--config", str(target / "mkdocs.yml"), "--format", "json", "--no-duplicates"]
     ) in (0, 1)
