@@ -33,7 +33,7 @@ MD_REF = re.compile(r"^(\s{0,3}\[[^\]]+\]:\s*)(\S+)(.*)$", re.M)
 HTML_ATTR = re.compile(
     r"""(<(?:a|img)\b[^>]{0,500}?\s(?:href|src)=)(["'])([^"'<>]{0,2000})\2""", re.I
 )
-HREF_AT_END = re.compile(r"\shref=$", re.I)
+ADDRESS_AT_END = re.compile(r"\s(?:href|src)=$", re.I)  # the attribute HTML_ATTR ended on
 LONG_LINE = 20_000  # a longer line keeps its links as written: the patterns stay fast
 OURS = ("", "http", "https")
 FRAME = re.compile(r"<iframe\b[^>]{0,2000}>(?:\s{0,100}</iframe\s*>)?", re.I)
@@ -367,7 +367,7 @@ def rewrite_markdown_links(text: str, link: Any, image: Any) -> str:
         is_img = m.group(1).lower().startswith("<img")
         new = (image if is_img else link)(m.group(3))
         if new == "" and not is_img:  # a link readers may not follow: <a> without href, text kept
-            return HREF_AT_END.sub("", m.group(1))
+            return ADDRESS_AT_END.sub("", m.group(1))
         return m.group(0) if new is None else f"{m.group(1)}{m.group(2)}{new}{m.group(2)}"
 
     out = []
