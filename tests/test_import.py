@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sqlite3
 from pathlib import Path
@@ -129,6 +130,31 @@ def test_zendesk_import_again_updates_in_place_without_duplicates(tmp_path, caps
     db = sqlite3.connect(target / ".kb" / "feedback.db")
     n = db.execute("SELECT COUNT(*) FROM feedback WHERE article = 'zendesk-360012345678'")
     assert n.fetchone()[0] == 20
+
+
+def test_a_link_to_an_article_gone_from_a_newer_export_goes_to_the_kept_article(tmp_path, capsys):
+    export = tmp_path / "export"
+    shutil.copytree(FIXTURES / "zendesk", export)
+    target = tmp_path / "kb"
+    assert main(["import", "zendesk", str(export), "--into", str(target)]) == 0
+    page = export / "articles.json"
+    data = json.loads(page.read_text())
+    data["articles"] = [a for a in data["articles"] if a["id"] != 360012345680]
+    page.write_text(json.dumps(data))
+    capsys.readouterr()
+    assert main(["import", "zendesk", str(export), "--into", str(target)]) == 0
+    out = capsys.readouterr().out
+    kb = load(target)
+    windows = kb.get("zendesk-360012345680")  # kept, and reported as gone from the export
+    assert windows is not None and "zendesk-360012345680 is not in this export any more" in out
+    track = kb.get("zendesk-360012345678")  # links to it without its slug
+    change = kb.get("zendesk-360012345679")  # links to it with an anchor
+    link = os.path.relpath(kb.path_of(windows), kb.path_of(track).parent)
+    assert f"]({link})" in track.body
+    assert "hc/en-us/articles/360012345680" not in track.body + change.body
+    assert "#choose-a-window)" in change.body
+    assert "not in this export: kept from an earlier import" in out
+    build_and_check(target, capsys)  # kb check finds every link
 
 
 def test_zendesk_outdated_locale_is_reported_by_kb_stale(tmp_path, capsys):

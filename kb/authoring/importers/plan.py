@@ -17,6 +17,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 from kb.authoring.importers.common import Export, Item, host_of, slug
 from kb.authoring.importers.convert import to_markdown
+from kb.authoring.importers.rewrite import defuse_html, rewrite_markdown_links
 from kb.core.frontmatter import parse
 from kb.core.fs import write_atomic
 from kb.core.reading import default_id, iter_markdown
@@ -26,25 +27,7 @@ PLACEHOLDER = "kbimport-link-{}"
 PLACEHOLDER_RE = re.compile(r"kbimport-link-(\d+)")
 IMAGE_TYPES = {".png", ".jpg", ".jpeg", ".gif", ".webp", ".avif", ".svg", ".ico", ".bmp"}
 MAX_IMAGE = 20 * 1024 * 1024
-MD_LINK = re.compile(
-    r"(!?)\[((?:[^\[\]]|\[[^\[\]]*+\])*+)\]\(\s*+<?([^)\s>\[(]*+)>?((?:\s+\"[^\"\n]*+\")?)\s*\)"
-)
-MD_REF = re.compile(r"^(\s{0,3}\[[^\]]+\]:\s*)(\S+)(.*)$", re.M)
-HTML_ATTR = re.compile(
-    r"""(<(?:a|img)\b[^>]{0,500}?\s(?:href|src)=)(["'])([^"'<>]{0,2000})\2""", re.I
-)
-ADDRESS_AT_END = re.compile(r"\s(?:href|src)=$", re.I)  # the attribute HTML_ATTR ended on
-LONG_LINE = 20_000  # a longer line keeps its links as written: the patterns stay fast
 OURS = ("", "http", "https")
-FRAME = re.compile(r"<iframe\b[^>]{0,2000}>(?:\s{0,100}</iframe\s*>)?", re.I)
-FRAME_SRC = re.compile(r"""\ssrc\s*=\s*(["'])([^"'<>]{0,2000})\1""", re.I)
-SCRIPT_TAG = re.compile(
-    r"</?(?:script|object|embed|iframe|base|meta|link|style)\b[^>]{0,2000}>", re.I
-)
-EVENT_ATTR = re.compile(
-    r"""(?<=[\s"'])on[a-z]{2,30}\s*=\s*(?:"[^"]{0,5000}"|'[^']{0,5000}'|[^\s>]{1,500})""", re.I
-)
-SCRIPT_URL = re.compile(r"(?<=[\"'(=])(?=\s*(?:java|vb)script\s*:)", re.I)  # an address
 SOURCE_FILE = "kbsrc:"  # the markdown reader's mark of a link to a file of the site
 
 
@@ -81,6 +64,8 @@ class Plan:
         self.links: list[_Link] = []
         self.by_key: dict[str, Item] = {}
         self.by_id: dict[str, Item] = {i.id: i for i in export.items}
+        # articles of the KB that this export no longer has, by each old address they keep
+        self.kept: dict[str, tuple[str, str, dict[str, Any]]] = {}
 
     # -- paths --------------------------------------------------------------------------------
     def existing(self) -> dict[str, tuple[str, dict[str, Any]]]:
@@ -143,6 +128,19 @@ class Plan:
                 for k in [self.key(address), *self._extra(address)]:
                     self.by_key.setdefault(k, item)
 
+    def keep(self, known: dict[str, tuple[str, dict[str, Any]]]) -> None:
+        """Index the KB's articles this export lacks by their aliases: links to them stay local."""
+        ids = {i.id for i in self.export.items}
+        for aid, (rel, meta) in known.items():
+            aliases = meta.get("aliases")
+            if aid in ids or not isinstance(aliases, list):
+                continue
+            for alias in aliases:
+                if isinstance(alias, str) and alias.strip("/"):
+                    address = "/" + alias.lstrip("/")
+                    for k in [self.key(address), *self._extra(address)]:
+                        self.kept.setdefault(k, (aid, rel, meta))
+
     def _extra(self, address: str) -> list[str]:
         if self.export.path_keys is None:
             return []
@@ -189,6 +187,16 @@ class Plan:
             if target is not None:
                 break
         if target is None:
+            kept = next(
+                (
+                    self.kept[k]
+                    for k in [self.key(absolute), *self._extra(absolute)]
+                    if k in self.kept
+                ),
+                None,
+            )
+            if kept is not None:
+                return self._link_to_kept(item, kept, parts.fragment, href)
             if self._is_asset(parts.path):
                 return None
             shown = href if len(href) <= 120 else href[:117] + "..."
@@ -222,6 +230,29 @@ class Plan:
             return ""
         self.links.append(_Link(item, target, fragment, href))
         return PLACEHOLDER.format(len(self.links) - 1)
+
+    def _link_to_kept(
+        self, item: Item, kept: tuple[str, str, dict[str, Any]], fragment: str, href: str
+    ) -> str:
+        """A link to an article an earlier import wrote and this export no longer has."""
+        aid, rel, meta = kept
+        public = meta.get("audience", "public") == "public"
+        published = meta.get("status", "published") == "published"
+        if item.audience == "public" and item.status == "published" and not (public and published):
+            self.export.note(
+                item.where,
+                "link",
+                f"{href}: links to {aid}, which customers cannot open: link removed, text kept",
+            )
+            return ""
+        self.export.note(
+            item.where,
+            "link",
+            f"{href}: links to {aid}, not in this export: kept from an "
+            "earlier import, linked there",
+        )
+        address = posixpath.relpath(rel, posixpath.dirname(item.rel_path) or ".")
+        return address + (f"#{unquote(fragment)}" if fragment else "")
 
     def _is_asset(self, path: str) -> bool:
         return Path(path).suffix.lower() in IMAGE_TYPES | {".pdf", ".zip", ".csv", ".txt"}
@@ -314,73 +345,3 @@ class Plan:
         return rewrite_markdown_links(
             body, lambda h: self.resolve(item, h), lambda s: self.image(item, s)
         )
-
-
-def defuse_html(text: str) -> tuple[str, str]:
-    """Raw HTML in an imported page without what could run script; and what went, in words.
-
-    Script-like tags lose their tags (their text stays, inert), frames become links when they
-    are http(s), event attributes go, and `javascript:` addresses stop being addresses.
-    """
-    removed: list[str] = []
-
-    def frame(m: re.Match[str]) -> str:
-        removed.append("a frame")
-        src = FRAME_SRC.search(m.group(0))
-        url = src.group(2) if src else ""
-        return f"[{url}]({url})" if url.lower().startswith(("https://", "http://")) else ""
-
-    def gone(what: str) -> Any:
-        def drop(m: re.Match[str]) -> str:
-            removed.append(what)
-            return ""
-
-        return drop
-
-    text = FRAME.sub(frame, text)
-    text = SCRIPT_TAG.sub(gone("script tags"), text)
-    text = EVENT_ATTR.sub(gone("event attributes"), text)
-    text, n = SCRIPT_URL.subn("blocked-", text)
-    removed += ["javascript: addresses"] * n
-    return text, ", ".join(dict.fromkeys(removed))
-
-
-def rewrite_markdown_links(text: str, link: Any, image: Any) -> str:
-    """Markdown with each link and image address passed through `link` / `image` (None: keep)."""
-
-    def inline(m: re.Match[str]) -> str:
-        bang, label, address, title = m.groups()
-        new = (image if bang else link)(address)
-        if new is None:
-            return m.group(0)
-        if new == "" and not bang:
-            return label
-        return f"{bang}[{label}]({new}{title})"
-
-    def ref(m: re.Match[str]) -> str:
-        new = link(m.group(2))
-        if new == "":
-            return ""  # a link readers may not follow: the definition goes, its text stays
-        return m.group(0) if new is None else f"{m.group(1)}{new}{m.group(3)}"
-
-    def attr(m: re.Match[str]) -> str:
-        is_img = m.group(1).lower().startswith("<img")
-        new = (image if is_img else link)(m.group(3))
-        if new == "" and not is_img:  # a link readers may not follow: <a> without href, text kept
-            return ADDRESS_AT_END.sub("", m.group(1))
-        return m.group(0) if new is None else f"{m.group(1)}{m.group(2)}{new}{m.group(2)}"
-
-    out = []
-    fence: str | None = None
-    for line in text.split("\n"):
-        stripped = line.lstrip()
-        if fence is None and stripped.startswith(("```", "~~~")):
-            fence = stripped[:3]
-        elif fence is not None and stripped.startswith(fence):
-            fence = None
-        elif fence is None and len(line) <= LONG_LINE:
-            line = MD_LINK.sub(inline, line)
-            line = MD_REF.sub(ref, line)
-            line = HTML_ATTR.sub(attr, line)
-        out.append(line)
-    return "\n".join(out)

@@ -115,6 +115,7 @@ def write_articles(
                 item.category = src.category if src else "general"
     slugs = category_slugs(export, existing_categories)
     plan.place(slugs, known)
+    plan.keep(known)
     for item in export.items:  # headings' anchors first: links to them are made below
         if not item.is_html:
             item.anchors.update(markdown_anchors(item.body, item.anchors))
