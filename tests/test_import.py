@@ -155,6 +155,14 @@ def test_a_link_to_an_article_gone_from_a_newer_export_goes_to_the_kept_article(
     assert "#choose-a-window)" in change.body
     assert "not in this export: kept from an earlier import" in out
     build_and_check(target, capsys)  # kb check finds every link
+    # made internal since: a public page's link to it loses its address, its text stays
+    path = kb.path_of(windows)
+    path.write_text(path.read_text().replace("\nlang: en\n", "\nlang: en\naudience: internal\n"))
+    assert main(["import", "zendesk", str(export), "--into", str(target)]) == 0
+    assert "links to zendesk-360012345680, which customers cannot open (internal" in (
+        capsys.readouterr().out
+    )
+    assert "delivery-time-windows.md" not in load(target).get("zendesk-360012345678").body
 
 
 def test_zendesk_outdated_locale_is_reported_by_kb_stale(tmp_path, capsys):

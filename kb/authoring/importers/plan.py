@@ -125,7 +125,7 @@ class Plan:
             for address in [*item.urls, item.page_url]:
                 if not address:
                     continue
-                for k in [self.key(address), *self._extra(address)]:
+                for k in self._keys(address):
                     self.by_key.setdefault(k, item)
 
     def keep(self, known: dict[str, tuple[str, dict[str, Any]]]) -> None:
@@ -137,9 +137,12 @@ class Plan:
                 continue
             for alias in aliases:
                 if isinstance(alias, str) and alias.strip("/"):
-                    address = "/" + alias.lstrip("/")
-                    for k in [self.key(address), *self._extra(address)]:
+                    for k in self._keys("/" + alias.lstrip("/")):
                         self.kept.setdefault(k, (aid, rel, meta))
+
+    def _keys(self, address: str) -> list[str]:
+        """Every lookup key of an address: its path's, then the export's own (an id in it)."""
+        return [self.key(address), *self._extra(address)]
 
     def _extra(self, address: str) -> list[str]:
         if self.export.path_keys is None:
@@ -181,20 +184,10 @@ class Plan:
         if not self.is_ours(absolute):
             return None
         parts = urlsplit(absolute)
-        target = None
-        for k in [self.key(absolute), *self._extra(absolute)]:
-            target = self.by_key.get(k)
-            if target is not None:
-                break
+        keys = self._keys(absolute)
+        target = next((self.by_key[k] for k in keys if k in self.by_key), None)
         if target is None:
-            kept = next(
-                (
-                    self.kept[k]
-                    for k in [self.key(absolute), *self._extra(absolute)]
-                    if k in self.kept
-                ),
-                None,
-            )
+            kept = next((self.kept[k] for k in keys if k in self.kept), None)
             if kept is not None:
                 return self._link_to_kept(item, kept, parts.fragment, href)
             if self._is_asset(parts.path):
@@ -215,18 +208,22 @@ class Plan:
             return absolute
         return self._link_to(item, target, unquote(parts.fragment), href)
 
+    def _hidden(self, item: Item, target: str, audience: str, status: str, href: str) -> bool:
+        """True (and reported) when a public page links to one customers cannot open."""
+        if item.audience != "public" or item.status != "published":
+            return False
+        if audience == "public" and status == "published":
+            return False
+        self.export.note(
+            item.where,
+            "link",
+            f"{href}: links to {target}, which customers cannot open "
+            f"({audience}, {status}): link removed, text kept",
+        )
+        return True
+
     def _link_to(self, item: Item, target: Item, fragment: str, href: str) -> str:
-        if (
-            item.audience == "public"
-            and item.status == "published"
-            and not (target.audience == "public" and target.status == "published")
-        ):
-            self.export.note(
-                item.where,
-                "link",
-                f"{href}: links to {target.id}, which customers cannot open "
-                f"({target.audience}, {target.status}): link removed, text kept",
-            )
+        if self._hidden(item, target.id, target.audience, target.status, href):
             return ""
         self.links.append(_Link(item, target, fragment, href))
         return PLACEHOLDER.format(len(self.links) - 1)
@@ -236,14 +233,8 @@ class Plan:
     ) -> str:
         """A link to an article an earlier import wrote and this export no longer has."""
         aid, rel, meta = kept
-        public = meta.get("audience", "public") == "public"
-        published = meta.get("status", "published") == "published"
-        if item.audience == "public" and item.status == "published" and not (public and published):
-            self.export.note(
-                item.where,
-                "link",
-                f"{href}: links to {aid}, which customers cannot open: link removed, text kept",
-            )
+        audience, status = meta.get("audience", "public"), meta.get("status", "published")
+        if self._hidden(item, aid, str(audience), str(status), href):
             return ""
         self.export.note(
             item.where,
