@@ -46,8 +46,7 @@ class Ahead:
 
     @classmethod
     def start(cls, settings: Settings, embedder: Any, text: str, lang: str) -> Ahead | None:
-        """Fork a child that embeds `text` (in `lang`) with `embedder` (the suggester's, which
-        the child inherits); None where forking is unsafe or useless."""
+        """Fork a child that embeds `text` with the suggester's `embedder`; None if unsafe or useless."""
         if not settings.parallel or (os.cpu_count() or 1) < 2 or not fs.can_fork():
             return None  # `parallel: false`: one process, none of kb's speed machinery
         if not _worth_it(embedder, lang):
